@@ -1,0 +1,71 @@
+"""Flags shared by every command that has the same setting, and small output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from genlab.device import DEVICES
+from genlab.progress import Reporter, make_reporter
+
+
+def add_training_flags(parser: argparse.ArgumentParser, defaults: dict[str, Any]) -> None:
+    """``--epochs --patience --min-delta --batch-size --lr --seed --device --out ...``.
+
+    Defaults are left as None so a preset or the job's config supplies them; ``defaults``
+    only feeds the help text.
+    """
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=int, metavar="N",
+                       help=f"maximum number of epochs (default {defaults['epochs']})")
+    group.add_argument("--patience", type=int, metavar="N",
+                       help="stop after N checks without improvement "
+                       f"(default {defaults['patience']})")
+    group.add_argument("--min-delta", type=float, metavar="X",
+                       help="smallest change that counts as an improvement "
+                       f"(default {defaults['min_delta']})")
+    group.add_argument("--batch-size", type=int, metavar="N",
+                       help=f"batch size (default {defaults['batch_size']})")
+    group.add_argument("--lr", type=float, metavar="X",
+                       help=f"Adam learning rate (default {defaults['lr']})")
+    group.add_argument("--seed", type=int, metavar="N",
+                       help=f"random seed for data, weights and batches (default {defaults['seed']})")
+    group.add_argument("--device", choices=DEVICES, help="where to train (default auto)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--out", metavar="DIR", required=True,
+                     help="run folder: config.json, metrics.csv, model.pt, summary.json, plots/")
+    out.add_argument("--overwrite", action="store_true",
+                     help="replace a finished run already in --out")
+    out.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_quiet_flag(out)
+
+
+def add_quiet_flag(parser: argparse._ActionsContainer) -> None:
+    """``--quiet``: no progress output."""
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
+    """The flags among ``names`` that the user actually gave (not None)."""
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+
+
+def reporter_for(args: argparse.Namespace) -> Reporter:
+    """The progress reporter for this command's ``--quiet`` flag and terminal."""
+    return make_reporter(quiet=getattr(args, "quiet", False))
+
+
+def print_figures(figures: dict[str, Any], title: str = "") -> None:
+    """Print a flat dict of figures as aligned ``name  value`` lines."""
+    if title:
+        print(title)
+    width = max((len(k) for k in figures), default=0)
+    for key, value in figures.items():
+        if isinstance(value, float):
+            text = f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+        elif isinstance(value, (dict, list)):
+            text = json.dumps(value)
+        else:
+            text = str(value)
+        print(f"  {key.ljust(width)}  {text}")

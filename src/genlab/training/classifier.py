@@ -1,0 +1,237 @@
+"""Training and evaluating the Fashion-MNIST classifiers: a few short plain functions."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from genlab import __version__
+from genlab.config import ClassifierConfig
+from genlab.data.batching import batch_indices, epoch_permutation
+from genlab.data.fashion_mnist import ClassificationData, load_classification_data
+from genlab.device import resolve_device
+from genlab.evaluation.classification import accuracy, confusion_matrix, per_class_accuracy
+from genlab.models.classifiers import build_classifier
+from genlab.progress import Reporter
+from genlab.training import runs
+from genlab.training.early_stopping import EarlyStopping
+from genlab.training.loop import LoopResult, make_adam, run_epochs
+
+KIND = "classifier"
+EVAL_BATCH = 4096
+
+
+def loss_function(task: str) -> nn.Module:
+    """Binary: one logit per image with BCEWithLogitsLoss; multiclass: CrossEntropyLoss."""
+    return nn.BCEWithLogitsLoss() if task == "binary" else nn.CrossEntropyLoss()
+
+
+def _loss(loss_fn: nn.Module, logits: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Tensor:
+    if task == "binary":
+        return loss_fn(logits.squeeze(1), targets.float())
+    return loss_fn(logits, targets)
+
+
+def train_epoch(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, loss_fn: nn.Module,
+    optimizer: torch.optim.Optimizer, batch_size: int, generator: torch.Generator,
+) -> float:
+    """One pass over (x, y) in shuffled batches; returns the mean loss per image."""
+    model.train()
+    order = epoch_permutation(x.shape[0], generator, x.device)
+    total = torch.zeros((), device=x.device)
+    for idx in batch_indices(order, batch_size):
+        loss = _loss(loss_fn, model(x[idx]), y[idx], task)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * idx.shape[0]
+    return float(total) / x.shape[0]
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH) -> torch.Tensor:
+    """Logits for every image, in eval mode and without gradients."""
+    model.eval()
+    return torch.cat([model(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)])
+
+
+def logits_to_labels(logits: torch.Tensor, task: str, threshold: float = 0.5) -> torch.Tensor:
+    """Binary: ``sigmoid(logit) > threshold`` (the book's ``torch.where(p > 0.5, 1, 0)``);
+    multiclass: argmax."""
+    if task == "binary":
+        return (torch.sigmoid(logits.squeeze(1)) > threshold).long()
+    return logits.argmax(dim=1)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, threshold: float = 0.5
+) -> dict[str, Any]:
+    """Mean loss, exact accuracy (correct / all) and the predicted labels."""
+    logits = predict_logits(model, x)
+    loss = float(_loss(loss_function(task), logits, y, task))
+    predictions = logits_to_labels(logits, task, threshold)
+    return {"loss": loss, "accuracy": accuracy(predictions, y), "predictions": predictions.cpu()}
+
+
+@dataclass
+class ClassifierRun:
+    """A trained classifier, its figures, and where its files are."""
+
+    model: nn.Module
+    config: ClassifierConfig
+    class_names: tuple[str, ...]
+    summary: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    out_dir: Path | None = None
+
+    @property
+    def test_accuracy(self) -> float:
+        """Exact accuracy on the test set."""
+        return float(self.summary["test_accuracy"])
+
+    def predict(self, images: torch.Tensor) -> torch.Tensor:
+        """Labels for float images in [-1, 1] of shape (N, 1, 28, 28)."""
+        return logits_to_labels(predict_logits(self.model, images), self.config.task,
+                                self.config.threshold)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{k}</td><td>{v:.4f}</td></tr>" if isinstance(v, float) else
+            f"<tr><td>{k}</td><td>{v}</td></tr>"
+            for k, v in self.summary.items() if not isinstance(v, (dict, list))
+        )
+        return f"<b>genlab classifier</b> ({self.config.task}, {self.config.model})<table>{rows}</table>"
+
+
+def test_report(
+    model: nn.Module, data: ClassificationData, config: ClassifierConfig
+) -> dict[str, Any]:
+    """Test figures: loss, exact accuracy, per-class accuracy and the confusion matrix."""
+    result = evaluate(model, data.test_x, data.test_y, config.task, config.threshold)
+    matrix = confusion_matrix(result["predictions"], data.test_y, len(data.class_names))
+    return {
+        "test_loss": result["loss"],
+        "test_accuracy": result["accuracy"],
+        "test_correct": int(matrix.diag().sum()),
+        "test_total": int(data.test_y.numel()),
+        "per_class_accuracy": per_class_accuracy(matrix, data.class_names),
+        "confusion_matrix": matrix.tolist(),
+        "predictions": result["predictions"],
+    }
+
+
+def save_classifier(path: Path, model: nn.Module, config: ClassifierConfig,
+                    class_names: tuple[str, ...]) -> None:
+    """The model file: config + weights + class names, tensors and plain values only."""
+    runs.save_model_file(path, KIND, config.to_dict(), model.state_dict(),
+                         class_names=list(class_names))
+
+
+def load_classifier(path: str | Path) -> tuple[nn.Module, ClassifierConfig, tuple[str, ...]]:
+    """Rebuild a classifier from its run folder or model file (on the CPU)."""
+    payload = runs.load_model_file(path, KIND)
+    config = ClassifierConfig.from_dict(payload["config"])
+    model = build_classifier(config.model, config.task)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (RuntimeError, KeyError) as exc:
+        raise runs.RunFileError(f"{path}: the weights do not fit a {config.model} model") from exc
+    model.eval()
+    return model, config, tuple(payload["class_names"])
+
+
+def write_plots(out: Path, history: list[dict[str, Any]], result: LoopResult,
+                report: dict[str, Any], data: ClassificationData) -> None:
+    """Loss and accuracy curves, confusion matrix and a grid of test predictions."""
+    from genlab import plots
+
+    plots.plot_curves(history, ["train_loss", "val_loss"], out / "plots" / "loss.png",
+                      title="loss per epoch", best_epoch=result.best_epoch)
+    plots.plot_curves(history, ["val_accuracy"], out / "plots" / "accuracy.png",
+                      title="validation accuracy", ylabel="accuracy", best_epoch=result.best_epoch)
+    matrix = torch.tensor(report["confusion_matrix"])
+    plots.plot_confusion_matrix(matrix, data.class_names, out / "plots" / "confusion_matrix.png")
+    n = min(32, data.test_y.numel())
+    plots.plot_prediction_grid(data.test_images[:n], data.test_y[:n].tolist(),
+                               report["predictions"][:n].tolist(), data.class_names,
+                               out / "plots" / "predictions.png")
+
+
+def train_classifier(
+    config: ClassifierConfig | None = None,
+    *,
+    out: str | Path | None = None,
+    data: ClassificationData | None = None,
+    reporter: Reporter | None = None,
+    overwrite: bool = False,
+    plots: bool = True,
+) -> ClassifierRun:
+    """Train a classifier on Fashion-MNIST, evaluate it on the test set, save a run folder.
+
+    ``config`` defaults to :class:`ClassifierConfig()` (10-class MLP). ``out`` (optional)
+    is the run folder: ``config.json``, ``metrics.csv``, ``model.pt``, ``summary.json``,
+    ``plots/``. Returns a :class:`ClassifierRun` with the model (best weights restored) and
+    the summary.
+    """
+    config = config or ClassifierConfig()
+    out_dir = runs.prepare_run_dir(out, overwrite) if out is not None else None
+    device = resolve_device(config.device)
+    if data is None:
+        data = load_classification_data(config.task, config.data_dir, config.seed,
+                                         val_size=config.val_size)
+    data = data.to(device)
+    torch.manual_seed(config.seed)  # weight initialisation
+    model = build_classifier(config.model, config.task).to(device)
+    optimizer = make_adam(model.parameters(), config.lr)
+    loss_fn = loss_function(config.task)
+    generator = torch.Generator().manual_seed(config.seed + 1)  # batch order
+    stopper = EarlyStopping(config.patience, config.min_delta, "min")
+    if out_dir is not None:
+        runs.write_json(out_dir / runs.CONFIG_FILE, config.to_dict())
+
+    def one_epoch(epoch: int) -> dict[str, Any]:
+        train_loss = train_epoch(model, data.train_x, data.train_y, config.task, loss_fn,
+                                 optimizer, config.batch_size, generator)
+        val = evaluate(model, data.val_x, data.val_y, config.task, config.threshold)
+        return {"train_loss": train_loss, "val_loss": val["loss"], "val_accuracy": val["accuracy"]}
+
+    def after_epoch(epoch: int, history: list[dict[str, Any]], stop: bool) -> None:
+        if out_dir is not None:
+            runs.write_metrics_csv(out_dir / runs.METRICS_FILE, history)
+
+    result = run_epochs(
+        one_epoch, max_epochs=config.epochs, stopper=stopper, monitor="val_loss", watched=model,
+        restore_best=config.restore_best, reporter=reporter,
+        description=f"{config.task} {config.model}",
+        show=("train_loss", "val_loss", "val_accuracy"), on_epoch_end=after_epoch,
+    )
+    report = test_report(model, data, config)
+    summary = {
+        "kind": KIND, "task": config.task, "model": config.model,
+        "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early, "best_val_loss": result.best_value,
+        **{k: v for k, v in report.items() if k != "predictions"},
+        "train_seconds": result.train_seconds, "seconds_per_epoch": result.seconds_per_epoch,
+        "seed": config.seed, "device": str(device), "restored_best": config.restore_best,
+        "config": config.to_dict(),
+        "versions": {"genlab": __version__, "torch": torch.__version__,
+                     "python": platform.python_version()},
+    }
+    run = ClassifierRun(model=model, config=config, class_names=data.class_names,
+                        summary=summary, history=result.history, out_dir=out_dir)
+    if out_dir is not None:
+        save_classifier(out_dir / runs.MODEL_FILE, model, config, data.class_names)
+        if plots:
+            write_plots(out_dir, result.history, result, report, data)
+        runs.write_json(out_dir / "confusion_matrix.json",
+                        {"class_names": list(data.class_names),
+                         "matrix": report["confusion_matrix"]})
+        runs.write_json(out_dir / runs.SUMMARY_FILE, summary)
+    return run

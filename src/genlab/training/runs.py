@@ -1,0 +1,178 @@
+"""Run folders and model files: one format, one save, one load.
+
+A run folder holds ``config.json``, ``metrics.csv`` (one row per epoch), ``summary.json``,
+``model.pt`` (the trained model) and ``plots/``. Every file is written to a temporary file in
+the same folder, flushed to disk, then renamed over the old one, so a crash at any instant
+leaves the previous version readable.
+
+A model file is a plain dict of tensors and plain values (``format``, ``version``, ``kind``,
+``config``, ``state_dict`` and whatever else its kind needs), read back with
+``torch.load(..., weights_only=True)``: reading it never runs code from the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import pickle
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from genlab.errors import GenlabError, RunFileError
+
+FORMAT = "genlab"
+FORMAT_VERSION = 1
+MODEL_FILE = "model.pt"
+SUMMARY_FILE = "summary.json"
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.csv"
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` always holds a whole old or new version."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise GenlabError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise GenlabError(
+            f"cannot write {path}: {exc.strerror or exc}; the previous version is kept"
+        ) from exc
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON, atomically (NaN/inf become null)."""
+    text = json.dumps(_json_safe(obj), indent=2, sort_keys=False) + "\n"
+    atomic_write_bytes(path, text.encode())
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file written by genlab; a clear error if it is missing or corrupt."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise RunFileError(f"{path} does not exist") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunFileError(f"{path} is not a readable JSON file ({exc})") from exc
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, torch.Tensor):
+        return _json_safe(obj.tolist())
+    return obj
+
+
+def write_metrics_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write one row per epoch (columns: the union of keys, in first-seen order)."""
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    atomic_write_bytes(path, buffer.getvalue().encode())
+
+
+def prepare_run_dir(out: str | Path, overwrite: bool = False) -> Path:
+    """Create the run folder; refuse one that already holds a finished run unless ``overwrite``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise GenlabError(f"--out {out} exists and is not a folder")
+    if (out / SUMMARY_FILE).exists() and not overwrite:
+        raise GenlabError(
+            f"--out {out} already holds a finished run; choose another folder or add --overwrite"
+        )
+    try:
+        (out / "plots").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GenlabError(f"cannot create --out {out}: {exc.strerror or exc}") from exc
+    return out
+
+
+def save_model_file(
+    path: str | Path, kind: str, config: Mapping[str, Any], state_dict: Mapping[str, torch.Tensor],
+    **extra: Any,
+) -> None:
+    """Save a model as tensors and plain values only (loads anywhere with weights_only=True)."""
+    payload = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "kind": kind,
+        "config": dict(config),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in state_dict.items()},
+        **extra,
+    }
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_model_file(path: str | Path, kind: str | None = None) -> dict[str, Any]:
+    """Load a genlab model file safely; check its format, version and (optionally) kind.
+
+    ``path`` may be the file or a run folder holding ``model.pt``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        if not (path / MODEL_FILE).exists():
+            raise RunFileError(
+                f"{path} is not a genlab run folder (no {MODEL_FILE}); give the --out folder "
+                "of a finished training run"
+            )
+        path = path / MODEL_FILE
+    if not path.exists():
+        raise RunFileError(f"{path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise RunFileError(
+            f"{path} was refused: it holds Python objects other than tensors and plain values, "
+            "and genlab never runs code from a file"
+        ) from exc
+    except (EOFError, RuntimeError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise RunFileError(f"{path} is truncated or corrupt and cannot be read") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise RunFileError(f"{path} is not a genlab model file")
+    version = payload.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise RunFileError(
+            f"{path} was written by a newer genlab (format version {version}); upgrade genlab"
+        )
+    if kind is not None and payload.get("kind") != kind:
+        raise RunFileError(
+            f"{path} holds a {payload.get('kind')!s} model, not a {kind} model"
+        )
+    return payload
+
+
+def run_kind(run_dir: str | Path) -> str:
+    """The ``kind`` of the model in a run folder or model file ("classifier", "gan", ...)."""
+    return str(load_model_file(run_dir)["kind"])
