@@ -53,7 +53,9 @@ class ClassifierConfig:
         check_positive("min_delta", self.min_delta, allow_zero=True)
         check_positive("val_size", self.val_size)
         if not 0.0 < self.threshold < 1.0:
-            raise ConfigError(f"--threshold must be between 0 and 1 (exclusive), not {self.threshold}")
+            raise ConfigError(
+                f"--threshold must be between 0 and 1 (exclusive), not {self.threshold}"
+            )
         if self.preset not in PRESETS:
             raise ConfigError(f"--preset {self.preset!r}: choose one of {', '.join(PRESETS)}")
 
@@ -64,8 +66,16 @@ class ClassifierConfig:
         10-class: up to 100 epochs, patience 10, no min_delta, best weights NOT restored;
         binary: a fixed 50 epochs (no early stopping). Both Adam 1e-3, batch 64.
         """
-        base = dict(task=task, epochs=100, patience=10, min_delta=0.0, batch_size=64, lr=1e-3,
-                    restore_best=False, preset="book")
+        base = dict(
+            task=task,
+            epochs=100,
+            patience=10,
+            min_delta=0.0,
+            batch_size=64,
+            lr=1e-3,
+            restore_best=False,
+            preset="book",
+        )
         if task == "binary":
             base.update(epochs=50, patience=None)
         base.update(overrides)
@@ -82,5 +92,138 @@ class ClassifierConfig:
         return cls(**{k: v for k, v in values.items() if k in names})
 
     def with_(self, **changes: Any) -> ClassifierConfig:
+        """A copy with some settings changed."""
+        return replace(self, **changes)
+
+
+GAN_ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "silu")
+GAN_OUTPUT_ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
+GAN_TRANSFORMS = ("auto", "standard", "none")
+
+
+def _sizes(name: str, value: Any) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"--{name.replace('_', '-')} must be a list of widths, not {value!r}"
+        ) from None
+    if any(s < 1 for s in sizes):
+        raise ConfigError(f"--{name.replace('_', '-')} widths must be >= 1, not {list(sizes)}")
+    return sizes
+
+
+@dataclass(frozen=True)
+class GanConfig:
+    """Settings of one GAN run (the networks, the optimiser, early stopping, the outputs).
+
+    The data (which shape, formula or file) is described separately, by the data adapter's
+    ``to_dict()``. Defaults are genlab's (see README): a wider LeakyReLU generator, Adam
+    betas (0.5, 0.999), an exponential moving average of the generator's weights, early
+    stopping on the data's quality score every ``eval_every`` epochs. ``GanConfig.book()``
+    gives the book's networks and optimiser on raw (untransformed) columns.
+    """
+
+    latent_dim: int = 2
+    g_hidden: tuple[int, ...] = (64, 64)
+    d_hidden: tuple[int, ...] = (256, 128, 64)
+    g_activation: str = "leaky_relu"
+    d_activation: str = "leaky_relu"
+    g_out_activation: str = "none"
+    d_dropout: float = 0.3
+    lr: float = 5e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    batch_size: int = 128
+    epochs: int = 3000
+    patience: int | None = 30
+    min_delta: float = 0.0
+    eval_every: int = 10
+    eval_samples: int = 2048
+    ema: float = 0.999
+    transform: str = "auto"
+    seed: int = 0
+    device: str = "auto"
+    plot_every: int = 25
+    restore_best: bool = True
+    preset: str = "genlab"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "g_hidden", _sizes("g_hidden", self.g_hidden))
+        object.__setattr__(self, "d_hidden", _sizes("d_hidden", self.d_hidden))
+        for name in (
+            "latent_dim",
+            "batch_size",
+            "epochs",
+            "eval_every",
+            "eval_samples",
+            "plot_every",
+        ):
+            check_positive(name, getattr(self, name))
+        check_positive("lr", self.lr)
+        check_positive("patience", self.patience)
+        check_positive("min_delta", self.min_delta, allow_zero=True)
+        if self.eval_samples < 2:
+            raise ConfigError(f"--eval-samples must be >= 2, not {self.eval_samples}")
+        for name in ("beta1", "beta2", "ema"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ConfigError(f"--{name} must be in [0, 1), not {value}")
+        if not 0.0 <= self.d_dropout < 1.0:
+            raise ConfigError(f"--d-dropout must be in [0, 1), not {self.d_dropout}")
+        for name in ("g_activation", "d_activation"):
+            if getattr(self, name) not in GAN_ACTIVATIONS:
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} {getattr(self, name)!r}: choose "
+                    f"one of {', '.join(GAN_ACTIVATIONS)}"
+                )
+        if self.g_out_activation not in GAN_OUTPUT_ACTIVATIONS:
+            raise ConfigError(
+                f"--g-out-activation {self.g_out_activation!r}: choose one of "
+                f"{', '.join(GAN_OUTPUT_ACTIVATIONS)}"
+            )
+        if self.transform not in GAN_TRANSFORMS:
+            raise ConfigError(
+                f"--transform {self.transform!r}: choose one of {', '.join(GAN_TRANSFORMS)}"
+            )
+        if self.preset not in PRESETS:
+            raise ConfigError(f"--preset {self.preset!r}: choose one of {', '.join(PRESETS)}")
+
+    @classmethod
+    def book(cls, **overrides: Any) -> GanConfig:
+        """The book's chapter-3 curve GAN: G 2-16-32-2 and D 2-256-128-64-1 with ReLU and
+        dropout 0.3, Adam lr 5e-4 with default betas, batch 128, raw columns, no weight
+        averaging, up to 10,000 epochs (genlab's held-out early stopping still applies)."""
+        base: dict[str, Any] = dict(
+            latent_dim=2,
+            g_hidden=(16, 32),
+            d_hidden=(256, 128, 64),
+            g_activation="relu",
+            d_activation="relu",
+            g_out_activation="none",
+            d_dropout=0.3,
+            lr=5e-4,
+            beta1=0.9,
+            beta2=0.999,
+            batch_size=128,
+            epochs=10_000,
+            ema=0.0,
+            transform="none",
+            preset="book",
+        )
+        base.update(overrides)
+        return cls(**base)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values, for JSON and model files."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> GanConfig:
+        """Rebuild from :meth:`to_dict` output (unknown keys ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    def with_(self, **changes: Any) -> GanConfig:
         """A copy with some settings changed."""
         return replace(self, **changes)

@@ -491,8 +491,11 @@ class _RuleCompiler:
             if func is None:
                 raise self.fail(node, f"the comparison {_op_symbol(op)} is not allowed")
             ops.append(func)
-        operands = [self.expect(node.left, depth + 1, _INT)]
-        operands += [self.expect(c, depth + 1, _INT) for c in node.comparators]
+        # Numbers compare with any operator; conditions only with == and != to each other.
+        first, kind = self.build(node.left, depth + 1)
+        if kind == _BOOL and not all(f in (torch.eq, torch.ne) for f in ops):
+            raise self.fail(node, "conditions can only be compared with == or !=")
+        operands = [first] + [self.expect(c, depth + 1, kind) for c in node.comparators]
 
         def compare(n: torch.Tensor, bad: list[torch.Tensor]) -> torch.Tensor:
             values = [operand(n, bad) for operand in operands]

@@ -22,8 +22,12 @@ def _save(fig: Any, path: str | Path) -> Path:
 
 
 def plot_curves(
-    history: Sequence[Mapping[str, Any]], keys: Sequence[str], path: str | Path,
-    title: str = "", ylabel: str = "loss", best_epoch: int | None = None,
+    history: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    path: str | Path,
+    title: str = "",
+    ylabel: str = "loss",
+    best_epoch: int | None = None,
 ) -> Path:
     """Line plot of ``keys`` over epochs (each key only where present), with the best epoch."""
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -33,8 +37,9 @@ def plot_curves(
             xs, ys = zip(*points, strict=True)
             ax.plot(xs, ys, label=key, marker="." if len(xs) < 40 else None)
     if best_epoch:
-        ax.axvline(best_epoch, color="grey", linestyle="--", linewidth=1,
-                   label=f"best epoch {best_epoch}")
+        ax.axvline(
+            best_epoch, color="grey", linestyle="--", linewidth=1, label=f"best epoch {best_epoch}"
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -43,8 +48,12 @@ def plot_curves(
     return _save(fig, path)
 
 
-def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], path: str | Path,
-                          title: str = "confusion matrix (test)") -> Path:
+def plot_confusion_matrix(
+    matrix: torch.Tensor,
+    class_names: Sequence[str],
+    path: str | Path,
+    title: str = "confusion matrix (test)",
+) -> Path:
     """Heat map of counts, row = true class, column = predicted class."""
     n = len(class_names)
     fig, ax = plt.subplots(figsize=(1.0 + 0.65 * n, 0.8 + 0.6 * n))
@@ -58,14 +67,25 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names: Sequence[str], path
     threshold = values.max() / 2 if values.size else 0
     for i in range(n):
         for j in range(n):
-            ax.text(j, i, str(values[i, j]), ha="center", va="center", fontsize=8,
-                    color="white" if values[i, j] > threshold else "black")
+            ax.text(
+                j,
+                i,
+                str(values[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if values[i, j] > threshold else "black",
+            )
     return _save(fig, path)
 
 
 def plot_prediction_grid(
-    images: torch.Tensor, targets: Sequence[int], predictions: Sequence[int],
-    class_names: Sequence[str], path: str | Path, columns: int = 8,
+    images: torch.Tensor,
+    targets: Sequence[int],
+    predictions: Sequence[int],
+    class_names: Sequence[str],
+    path: str | Path,
+    columns: int = 8,
 ) -> Path:
     """Test images with predicted and true labels; wrong predictions in red."""
     n = len(images)
@@ -77,6 +97,200 @@ def plot_prediction_grid(
             continue
         ax.imshow(images[k].cpu().numpy(), cmap="gray_r")
         right = int(targets[k]) == int(predictions[k])
-        ax.set_title(f"{class_names[int(predictions[k])]}\n(true: {class_names[int(targets[k])]})",
-                     fontsize=7, color="black" if right else "red")
+        ax.set_title(
+            f"{class_names[int(predictions[k])]}\n(true: {class_names[int(targets[k])]})",
+            fontsize=7,
+            color="black" if right else "red",
+        )
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------- GAN figures
+
+
+def _points_array(values: Any) -> Any:
+    """A tensor/array of samples as a numpy array: (N, C) floats, or (N,) for 1-D data."""
+    import numpy as np
+
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    return array
+
+
+def _axis_limits(real: Any) -> list[tuple[float, float]]:
+    """Per column: the real range widened by 8% on each side (fixed across frames)."""
+    limits = []
+    for j in range(real.shape[1]):
+        lo, hi = float(real[:, j].min()), float(real[:, j].max())
+        pad = 0.08 * (hi - lo) if hi > lo else 1.0
+        limits.append((lo - pad, hi + pad))
+    return limits
+
+
+def _draw_samples(
+    ax: Any,
+    real: Any,
+    generated: Any | None,
+    columns: Sequence[str] | None,
+    limits: list[tuple[float, float]] | None = None,
+) -> None:
+    """Real points (red dots) and generated ones (green stars), or histograms for 1-D data."""
+    import numpy as np
+
+    if real.ndim == 1:
+        integer = np.issubdtype(real.dtype, np.integer) and (
+            generated is None or np.issubdtype(np.asarray(generated).dtype, np.integer)
+        )
+        if integer:
+            top = int(max(real.max(), 0 if generated is None else generated.max())) + 1
+            bins = np.arange(-0.5, top + 0.5, 1.0)
+        else:
+            bins = np.linspace(float(real.min()), float(real.max()), 51)
+        ax.hist(real, bins=bins, density=True, alpha=0.5, color="red", label="real")
+        if generated is not None:
+            ax.hist(generated, bins=bins, density=True, alpha=0.5, color="green", label="generated")
+        ax.set_xlabel(columns[0] if columns else "value")
+        ax.set_ylabel("share")
+    else:
+        names = list(columns) if columns else ["x", "y"]
+        ax.plot(real[:, 0], real[:, 1], ".", color="red", markersize=2, alpha=0.5, label="real")
+        if generated is not None:
+            ax.plot(
+                generated[:, 0],
+                generated[:, 1],
+                "*",
+                color="green",
+                markersize=3,
+                alpha=0.6,
+                label="generated",
+            )
+        if limits is not None:
+            ax.set_xlim(*limits[0])
+            ax.set_ylim(*limits[1])
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(names[1] if len(names) > 1 else "")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", markerscale=3)
+
+
+def plot_points(
+    points: Any, path: str | Path, title: str = "", columns: Sequence[str] | None = None
+) -> Path:
+    """The training data: a scatter of the first two columns (a histogram for 1-D data)."""
+    real = _points_array(points)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    _draw_samples(ax, real, None, columns)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_generated_vs_real(
+    real: Any,
+    generated: Any,
+    path: str | Path,
+    title: str = "",
+    columns: Sequence[str] | None = None,
+) -> Path:
+    """Generated samples (green) over the real data (red), the book's picture."""
+    real_array, gen_array = _points_array(real), _points_array(generated)
+    limits = _axis_limits(real_array) if real_array.ndim == 2 else None
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    _draw_samples(ax, real_array, gen_array, columns, limits)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def training_snapshots(
+    real: Any,
+    snapshots: Sequence[tuple[int, Any]],
+    folder: str | Path,
+    gif_path: str | Path,
+    columns: Sequence[str] | None = None,
+    frame_ms: int = 150,
+) -> list[Path]:
+    """One PNG per snapshot (``folder/snapshots/epoch_NNNNN.png``: the fixed noise's samples
+    at that epoch over the real data) and an animated GIF of them all (matplotlib + pillow).
+    Axes stay fixed across frames so the animation shows the points moving."""
+    import numpy as np
+    from PIL import Image
+
+    real_array = _points_array(real)
+    limits = _axis_limits(real_array) if real_array.ndim == 2 else None
+    out_dir = Path(folder) / "snapshots"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frames: list[Any] = []
+    written: list[Path] = []
+    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=80)
+    try:
+        for epoch, samples in snapshots:
+            ax.clear()
+            _draw_samples(ax, real_array, _points_array(samples), columns, limits)
+            ax.set_title(f"epoch {epoch}: generated (fixed noise) vs real")
+            fig.canvas.draw()
+            image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).convert("RGB")
+            path = out_dir / f"epoch_{epoch:05d}.png"
+            image.save(path)
+            written.append(path)
+            frames.append(image.quantize(colors=64))
+    finally:
+        plt.close(fig)
+    if frames:
+        gif_path = Path(gif_path)
+        durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 8]  # linger on the last
+        frames[0].save(
+            gif_path, save_all=True, append_images=frames[1:], duration=durations, loop=0
+        )
+        written.append(gif_path)
+    return written
+
+
+def plot_interpolation(
+    real: Any, walks: Any, path: str | Path, title: str = "", columns: Sequence[str] | None = None
+) -> Path:
+    """Latent-space walks: ``walks`` is (K, steps, C) decoded points (or (K, steps) for 1-D
+    data), each walk a line from its first point (circle) to its last (square) over the real
+    data."""
+    import numpy as np
+
+    real_array = _points_array(real)
+    walks_array = (
+        walks.detach().cpu().numpy() if isinstance(walks, torch.Tensor) else np.asarray(walks)
+    )
+    if walks_array.ndim == 3 and walks_array.shape[2] == 1:
+        walks_array = walks_array[:, :, 0]
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    colours = plt.cm.viridis(np.linspace(0, 1, len(walks_array)))
+    if real_array.ndim == 2:
+        ax.plot(
+            real_array[:, 0], real_array[:, 1], ".", color="lightgrey", markersize=2, label="real"
+        )
+        for k, walk in enumerate(walks_array):
+            ax.plot(walk[:, 0], walk[:, 1], "-", color=colours[k], linewidth=1)
+            ax.scatter(
+                walk[:, 0],
+                walk[:, 1],
+                c=np.linspace(0, 1, len(walk)),
+                cmap="plasma",
+                s=14,
+                zorder=3,
+            )
+            ax.plot(walk[0, 0], walk[0, 1], "o", color=colours[k], markersize=8, fillstyle="none")
+            ax.plot(walk[-1, 0], walk[-1, 1], "s", color=colours[k], markersize=8, fillstyle="none")
+        limits = _axis_limits(real_array)
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
+        names = list(columns) if columns else ["x", "y"]
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(names[1] if len(names) > 1 else "")
+    else:
+        steps = np.arange(walks_array.shape[1])
+        for k, walk in enumerate(walks_array):
+            ax.plot(steps, walk, "o-", color=colours[k], markersize=4)
+        ax.set_xlabel("step along the walk")
+        ax.set_ylabel(columns[0] if columns else "value")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
     return _save(fig, path)

@@ -50,8 +50,13 @@ class TqdmReporter(Reporter):
         from tqdm.auto import tqdm
 
         self.bar = tqdm(
-            total=total, initial=initial, desc=description, unit="epoch", file=self.stream,
-            dynamic_ncols=True, leave=True,
+            total=total,
+            initial=initial,
+            desc=description,
+            unit="epoch",
+            file=self.stream,
+            dynamic_ncols=True,
+            leave=True,
         )
 
     def update(self, step: int, values: Mapping[str, Any]) -> None:

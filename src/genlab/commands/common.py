@@ -17,26 +17,47 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: dict[str, Any]
     only feeds the help text.
     """
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=int, metavar="N",
-                       help=f"maximum number of epochs (default {defaults['epochs']})")
-    group.add_argument("--patience", type=int, metavar="N",
-                       help="stop after N checks without improvement "
-                       f"(default {defaults['patience']})")
-    group.add_argument("--min-delta", type=float, metavar="X",
-                       help="smallest change that counts as an improvement "
-                       f"(default {defaults['min_delta']})")
-    group.add_argument("--batch-size", type=int, metavar="N",
-                       help=f"batch size (default {defaults['batch_size']})")
-    group.add_argument("--lr", type=float, metavar="X",
-                       help=f"Adam learning rate (default {defaults['lr']})")
-    group.add_argument("--seed", type=int, metavar="N",
-                       help=f"random seed for data, weights and batches (default {defaults['seed']})")
+    group.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help=f"maximum number of epochs (default {defaults['epochs']})",
+    )
+    group.add_argument(
+        "--patience",
+        type=int,
+        metavar="N",
+        help=f"stop after N checks without improvement (default {defaults['patience']})",
+    )
+    group.add_argument(
+        "--min-delta",
+        type=float,
+        metavar="X",
+        help=f"smallest change that counts as an improvement (default {defaults['min_delta']})",
+    )
+    group.add_argument(
+        "--batch-size", type=int, metavar="N", help=f"batch size (default {defaults['batch_size']})"
+    )
+    group.add_argument(
+        "--lr", type=float, metavar="X", help=f"Adam learning rate (default {defaults['lr']})"
+    )
+    group.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help=f"random seed for data, weights and batches (default {defaults['seed']})",
+    )
     group.add_argument("--device", choices=DEVICES, help="where to train (default auto)")
     out = parser.add_argument_group("output")
-    out.add_argument("--out", metavar="DIR", required=True,
-                     help="run folder: config.json, metrics.csv, model.pt, summary.json, plots/")
-    out.add_argument("--overwrite", action="store_true",
-                     help="replace a finished run already in --out")
+    out.add_argument(
+        "--out",
+        metavar="DIR",
+        required=True,
+        help="run folder: config.json, metrics.csv, model.pt, summary.json, plots/",
+    )
+    out.add_argument(
+        "--overwrite", action="store_true", help="replace a finished run already in --out"
+    )
     out.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_quiet_flag(out)
 

@@ -13,8 +13,11 @@ import torch
 
 
 def epoch_permutation(
-    n: int, generator: torch.Generator, device: torch.device | str = "cpu",
-    rank: int = 0, world_size: int = 1,
+    n: int,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+    rank: int = 0,
+    world_size: int = 1,
 ) -> torch.Tensor:
     """One epoch's shuffled order of ``range(n)``; with several ranks, this rank's shard.
 
@@ -29,7 +32,9 @@ def epoch_permutation(
     return perm.to(device)
 
 
-def batch_indices(order: torch.Tensor, batch_size: int, drop_last: bool = False) -> Iterator[torch.Tensor]:
+def batch_indices(
+    order: torch.Tensor, batch_size: int, drop_last: bool = False
+) -> Iterator[torch.Tensor]:
     """Slices of ``order`` of length ``batch_size`` (the last one shorter unless dropped)."""
     n = order.shape[0]
     stop = n - n % batch_size if drop_last else n

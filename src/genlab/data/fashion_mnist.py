@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,16 @@ import torch
 from genlab.errors import DataError
 
 CLASS_NAMES: tuple[str, ...] = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 BINARY_CLASSES: tuple[int, int] = (0, 9)  # the book's binary task: T-shirt/top vs ankle boot
 
@@ -110,14 +119,18 @@ def download_fashion_mnist(folder: Path, looked: str = "") -> Path:
     """Download the four official .gz files into ``folder``, checking each MD5 (pooch)."""
     import pooch
 
+    pooch.get_logger().setLevel("WARNING")  # genlab reports failures itself, in one line
     folder.mkdir(parents=True, exist_ok=True)
     for name, md5 in MD5.items():
         errors = []
         for mirror in MIRRORS:
             try:
                 pooch.retrieve(
-                    mirror + name, known_hash=f"md5:{md5}", fname=name, path=folder,
-                    progressbar=False,
+                    mirror + name,
+                    known_hash=f"md5:{md5}",
+                    fname=name,
+                    path=folder,
+                    progressbar=sys.stderr.isatty(),
                 )
                 break
             except Exception as exc:  # network errors, HTTP errors, hash mismatch
@@ -208,8 +221,10 @@ class ClassificationData:
 
     def to(self, device: torch.device | str) -> ClassificationData:
         """The same data on ``device``."""
-        fields = {k: v.to(device) if k != "test_images" and isinstance(v, torch.Tensor) else v
-                  for k, v in self.__dict__.items()}
+        fields = {
+            k: v.to(device) if k != "test_images" and isinstance(v, torch.Tensor) else v
+            for k, v in self.__dict__.items()
+        }
         return ClassificationData(**fields)
 
 
@@ -222,14 +237,17 @@ def split_indices(n: int, val_size: int, seed: int) -> tuple[torch.Tensor, torch
 
 
 def load_classification_data(
-    task: str = "multiclass", data_dir: str | Path | None = None, seed: int = 42,
-    val_size: int | None = None, download: bool = True,
+    task: str = "multiclass",
+    data_dir: str | Path | None = None,
+    seed: int = 42,
+    val_size: int | None = None,
+    download: bool = True,
 ) -> ClassificationData:
     """Train/validation/test tensors for ``task`` ("multiclass" or "binary").
 
     The training images are split with a seeded permutation into train and ``val_size``
-    validation images (default one sixth: the book's 50,000 / 10,000 of 60,000). The binary task keeps classes
-    0 (T-shirt/top) and 9 (ankle boot) of each split, relabelled 0 and 1.
+    validation images (default one sixth: the book's 50,000 / 10,000 of 60,000). The binary
+    task keeps classes 0 (T-shirt/top) and 9 (ankle boot) of each split, relabelled 0 and 1.
     """
     folder = find_data_dir(data_dir, download=download)
     train_images, train_labels = load_split(folder, "train")
@@ -252,8 +270,12 @@ def load_classification_data(
     elif task != "multiclass":
         raise DataError(f"unknown task {task!r}; choose multiclass or binary")
     return ClassificationData(
-        train_x=to_model_input(splits["train"][0]), train_y=splits["train"][1],
-        val_x=to_model_input(splits["val"][0]), val_y=splits["val"][1],
-        test_x=to_model_input(splits["test"][0]), test_y=splits["test"][1],
-        class_names=names, test_images=splits["test"][0],
+        train_x=to_model_input(splits["train"][0]),
+        train_y=splits["train"][1],
+        val_x=to_model_input(splits["val"][0]),
+        val_y=splits["val"][1],
+        test_x=to_model_input(splits["test"][0]),
+        test_y=splits["test"][1],
+        class_names=names,
+        test_images=splits["test"][0],
     )

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import torch
 
 
-def confusion_matrix(predictions: torch.Tensor, targets: torch.Tensor, n_classes: int) -> torch.Tensor:
+def confusion_matrix(
+    predictions: torch.Tensor, targets: torch.Tensor, n_classes: int
+) -> torch.Tensor:
     """(n_classes, n_classes) int64 counts; row = true class, column = predicted class."""
     index = targets.long().cpu() * n_classes + predictions.long().cpu()
     return torch.bincount(index, minlength=n_classes * n_classes).reshape(n_classes, n_classes)

@@ -36,17 +36,30 @@ class MLPClassifier(nn.Module):
 class CNNClassifier(nn.Module):
     """A small convolutional network: two conv blocks, then a hidden layer, returning logits."""
 
-    def __init__(self, n_classes: int = 10, channels: Sequence[int] = (32, 64),
-                 hidden: int = 128, dropout: float = 0.25):
+    def __init__(
+        self,
+        n_classes: int = 10,
+        channels: Sequence[int] = (16, 32),
+        hidden: int = 128,
+        dropout: float = 0.25,
+    ):
         super().__init__()
         c1, c2 = channels
         self.features = nn.Sequential(
-            nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # (B, c1, 14, 14)
-            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, c2, 7, 7)
+            nn.Conv2d(1, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c1, 14, 14)
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c2, 7, 7)
         )
         self.head = nn.Sequential(
-            nn.Flatten(), nn.Dropout(dropout), nn.Linear(c2 * 7 * 7, hidden), nn.ReLU(),
-            nn.Dropout(dropout), nn.Linear(hidden, n_classes),
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(c2 * 7 * 7, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, n_classes),
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -59,8 +72,9 @@ class CNNClassifier(nn.Module):
 MODELS = ("mlp", "cnn")
 
 
-def build_classifier(model: str, task: str, hidden: Sequence[int] | None = None,
-                     dropout: float | None = None) -> nn.Module:
+def build_classifier(
+    model: str, task: str, hidden: Sequence[int] | None = None, dropout: float | None = None
+) -> nn.Module:
     """The classifier for ``model`` ("mlp" or "cnn") and ``task`` ("multiclass"/"binary").
 
     Binary models have one output (a logit for the positive class); multiclass ten.

@@ -31,15 +31,23 @@ def loss_function(task: str) -> nn.Module:
     return nn.BCEWithLogitsLoss() if task == "binary" else nn.CrossEntropyLoss()
 
 
-def _loss(loss_fn: nn.Module, logits: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Tensor:
+def _loss(
+    loss_fn: nn.Module, logits: torch.Tensor, targets: torch.Tensor, task: str
+) -> torch.Tensor:
     if task == "binary":
         return loss_fn(logits.squeeze(1), targets.float())
     return loss_fn(logits, targets)
 
 
 def train_epoch(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, loss_fn: nn.Module,
-    optimizer: torch.optim.Optimizer, batch_size: int, generator: torch.Generator,
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    task: str,
+    loss_fn: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batch_size: int,
+    generator: torch.Generator,
 ) -> float:
     """One pass over (x, y) in shuffled batches; returns the mean loss per image."""
     model.train()
@@ -98,16 +106,20 @@ class ClassifierRun:
 
     def predict(self, images: torch.Tensor) -> torch.Tensor:
         """Labels for float images in [-1, 1] of shape (N, 1, 28, 28)."""
-        return logits_to_labels(predict_logits(self.model, images), self.config.task,
-                                self.config.threshold)
+        return logits_to_labels(
+            predict_logits(self.model, images), self.config.task, self.config.threshold
+        )
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{k}</td><td>{v:.4f}</td></tr>" if isinstance(v, float) else
-            f"<tr><td>{k}</td><td>{v}</td></tr>"
-            for k, v in self.summary.items() if not isinstance(v, (dict, list))
+            f"<tr><td>{k}</td><td>{v:.4f}</td></tr>"
+            if isinstance(v, float)
+            else f"<tr><td>{k}</td><td>{v}</td></tr>"
+            for k, v in self.summary.items()
+            if not isinstance(v, (dict, list))
         )
-        return f"<b>genlab classifier</b> ({self.config.task}, {self.config.model})<table>{rows}</table>"
+        title = f"<b>genlab classifier</b> ({self.config.task}, {self.config.model})"
+        return f"{title}<table>{rows}</table>"
 
 
 def test_report(
@@ -127,11 +139,13 @@ def test_report(
     }
 
 
-def save_classifier(path: Path, model: nn.Module, config: ClassifierConfig,
-                    class_names: tuple[str, ...]) -> None:
+def save_classifier(
+    path: Path, model: nn.Module, config: ClassifierConfig, class_names: tuple[str, ...]
+) -> None:
     """The model file: config + weights + class names, tensors and plain values only."""
-    runs.save_model_file(path, KIND, config.to_dict(), model.state_dict(),
-                         class_names=list(class_names))
+    runs.save_model_file(
+        path, KIND, config.to_dict(), model.state_dict(), class_names=list(class_names)
+    )
 
 
 def load_classifier(path: str | Path) -> tuple[nn.Module, ClassifierConfig, tuple[str, ...]]:
@@ -147,21 +161,41 @@ def load_classifier(path: str | Path) -> tuple[nn.Module, ClassifierConfig, tupl
     return model, config, tuple(payload["class_names"])
 
 
-def write_plots(out: Path, history: list[dict[str, Any]], result: LoopResult,
-                report: dict[str, Any], data: ClassificationData) -> None:
+def write_plots(
+    out: Path,
+    history: list[dict[str, Any]],
+    result: LoopResult,
+    report: dict[str, Any],
+    data: ClassificationData,
+) -> None:
     """Loss and accuracy curves, confusion matrix and a grid of test predictions."""
     from genlab import plots
 
-    plots.plot_curves(history, ["train_loss", "val_loss"], out / "plots" / "loss.png",
-                      title="loss per epoch", best_epoch=result.best_epoch)
-    plots.plot_curves(history, ["val_accuracy"], out / "plots" / "accuracy.png",
-                      title="validation accuracy", ylabel="accuracy", best_epoch=result.best_epoch)
+    plots.plot_curves(
+        history,
+        ["train_loss", "val_loss"],
+        out / "plots" / "loss.png",
+        title="loss per epoch",
+        best_epoch=result.best_epoch,
+    )
+    plots.plot_curves(
+        history,
+        ["val_accuracy"],
+        out / "plots" / "accuracy.png",
+        title="validation accuracy",
+        ylabel="accuracy",
+        best_epoch=result.best_epoch,
+    )
     matrix = torch.tensor(report["confusion_matrix"])
     plots.plot_confusion_matrix(matrix, data.class_names, out / "plots" / "confusion_matrix.png")
     n = min(32, data.test_y.numel())
-    plots.plot_prediction_grid(data.test_images[:n], data.test_y[:n].tolist(),
-                               report["predictions"][:n].tolist(), data.class_names,
-                               out / "plots" / "predictions.png")
+    plots.plot_prediction_grid(
+        data.test_images[:n],
+        data.test_y[:n].tolist(),
+        report["predictions"][:n].tolist(),
+        data.class_names,
+        out / "plots" / "predictions.png",
+    )
 
 
 def train_classifier(
@@ -184,8 +218,9 @@ def train_classifier(
     out_dir = runs.prepare_run_dir(out, overwrite) if out is not None else None
     device = resolve_device(config.device)
     if data is None:
-        data = load_classification_data(config.task, config.data_dir, config.seed,
-                                         val_size=config.val_size)
+        data = load_classification_data(
+            config.task, config.data_dir, config.seed, val_size=config.val_size
+        )
     data = data.to(device)
     torch.manual_seed(config.seed)  # weight initialisation
     model = build_classifier(config.model, config.task).to(device)
@@ -197,8 +232,16 @@ def train_classifier(
         runs.write_json(out_dir / runs.CONFIG_FILE, config.to_dict())
 
     def one_epoch(epoch: int) -> dict[str, Any]:
-        train_loss = train_epoch(model, data.train_x, data.train_y, config.task, loss_fn,
-                                 optimizer, config.batch_size, generator)
+        train_loss = train_epoch(
+            model,
+            data.train_x,
+            data.train_y,
+            config.task,
+            loss_fn,
+            optimizer,
+            config.batch_size,
+            generator,
+        )
         val = evaluate(model, data.val_x, data.val_y, config.task, config.threshold)
         return {"train_loss": train_loss, "val_loss": val["loss"], "val_accuracy": val["accuracy"]}
 
@@ -207,31 +250,54 @@ def train_classifier(
             runs.write_metrics_csv(out_dir / runs.METRICS_FILE, history)
 
     result = run_epochs(
-        one_epoch, max_epochs=config.epochs, stopper=stopper, monitor="val_loss", watched=model,
-        restore_best=config.restore_best, reporter=reporter,
+        one_epoch,
+        max_epochs=config.epochs,
+        stopper=stopper,
+        monitor="val_loss",
+        watched=model,
+        restore_best=config.restore_best,
+        reporter=reporter,
         description=f"{config.task} {config.model}",
-        show=("train_loss", "val_loss", "val_accuracy"), on_epoch_end=after_epoch,
+        show=("train_loss", "val_loss", "val_accuracy"),
+        on_epoch_end=after_epoch,
     )
     report = test_report(model, data, config)
     summary = {
-        "kind": KIND, "task": config.task, "model": config.model,
-        "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-        "stopped_early": result.stopped_early, "best_val_loss": result.best_value,
+        "kind": KIND,
+        "task": config.task,
+        "model": config.model,
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "best_val_loss": result.best_value,
         **{k: v for k, v in report.items() if k != "predictions"},
-        "train_seconds": result.train_seconds, "seconds_per_epoch": result.seconds_per_epoch,
-        "seed": config.seed, "device": str(device), "restored_best": config.restore_best,
+        "train_seconds": result.train_seconds,
+        "seconds_per_epoch": result.seconds_per_epoch,
+        "seed": config.seed,
+        "device": str(device),
+        "restored_best": config.restore_best,
         "config": config.to_dict(),
-        "versions": {"genlab": __version__, "torch": torch.__version__,
-                     "python": platform.python_version()},
+        "versions": {
+            "genlab": __version__,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        },
     }
-    run = ClassifierRun(model=model, config=config, class_names=data.class_names,
-                        summary=summary, history=result.history, out_dir=out_dir)
+    run = ClassifierRun(
+        model=model,
+        config=config,
+        class_names=data.class_names,
+        summary=summary,
+        history=result.history,
+        out_dir=out_dir,
+    )
     if out_dir is not None:
         save_classifier(out_dir / runs.MODEL_FILE, model, config, data.class_names)
         if plots:
             write_plots(out_dir, result.history, result, report, data)
-        runs.write_json(out_dir / "confusion_matrix.json",
-                        {"class_names": list(data.class_names),
-                         "matrix": report["confusion_matrix"]})
+        runs.write_json(
+            out_dir / "confusion_matrix.json",
+            {"class_names": list(data.class_names), "matrix": report["confusion_matrix"]},
+        )
         runs.write_json(out_dir / runs.SUMMARY_FILE, summary)
     return run

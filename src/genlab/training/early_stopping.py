@@ -42,9 +42,7 @@ class EarlyStopping:
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def update(
-        self, value: float, epoch: int, state: Mapping[str, Any] | None = None
-    ) -> bool:
+    def update(self, value: float, epoch: int, state: Mapping[str, Any] | None = None) -> bool:
         """Record this check's ``value``; return True when training should stop."""
         if self.is_improvement(value):
             self.best = float(value)
@@ -59,8 +57,12 @@ class EarlyStopping:
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to go on from here (for checkpoints)."""
         return {
-            "patience": self.patience, "min_delta": self.min_delta, "mode": self.mode,
-            "best": self.best, "best_epoch": self.best_epoch, "bad_checks": self.bad_checks,
+            "patience": self.patience,
+            "min_delta": self.min_delta,
+            "mode": self.mode,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "bad_checks": self.bad_checks,
             "best_state": self.best_state,
         }
 

@@ -118,7 +118,10 @@ def prepare_run_dir(out: str | Path, overwrite: bool = False) -> Path:
 
 
 def save_model_file(
-    path: str | Path, kind: str, config: Mapping[str, Any], state_dict: Mapping[str, torch.Tensor],
+    path: str | Path,
+    kind: str,
+    config: Mapping[str, Any],
+    state_dict: Mapping[str, torch.Tensor],
     **extra: Any,
 ) -> None:
     """Save a model as tensors and plain values only (loads anywhere with weights_only=True)."""
@@ -167,9 +170,7 @@ def load_model_file(path: str | Path, kind: str | None = None) -> dict[str, Any]
             f"{path} was written by a newer genlab (format version {version}); upgrade genlab"
         )
     if kind is not None and payload.get("kind") != kind:
-        raise RunFileError(
-            f"{path} holds a {payload.get('kind')!s} model, not a {kind} model"
-        )
+        raise RunFileError(f"{path} holds a {payload.get('kind')!s} model, not a {kind} model")
     return payload
 
 

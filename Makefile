@@ -1,0 +1,42 @@
+# genlab: `make demo` and `make test` each set themselves up (idempotently) on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.genlab-installed
+DATA   := /usr/share/datasets/fashion-mnist
+
+.PHONY: setup data demo test quicktest lint bench clean
+
+setup: $(STAMP)
+
+# The CPU build of torch first (a bare `torch` requirement would pull a multi-GB CUDA build),
+# then genlab itself with its test extras.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[test]"
+	touch $(STAMP)
+
+# Debian's Fashion-MNIST package when we can install it; otherwise genlab downloads the data.
+data:
+	@if [ ! -d $(DATA) ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y -q dataset-fashion-mnist >/dev/null || echo "apt-get failed: genlab will download the data"; \
+	fi
+
+demo: setup data
+	$(PY) -m genlab.demo --out runs/demo
+
+test: setup data
+	$(PY) -m pytest
+
+quicktest: setup
+	$(PY) -m pytest -m "not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+
+bench: setup data
+	$(PY) bench/classifier.py
+
+clean:
+	rm -rf runs build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

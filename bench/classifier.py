@@ -1,0 +1,161 @@
+"""Benchmark: the book's Fashion-MNIST pipeline vs genlab, in one run on the same machine.
+
+The book's way (ch. 2.4): a Dataset that turns each image into a PIL image, then ToTensor and
+Normalize(0.5, 0.5), per sample (torchvision's transforms if installed, else the same steps
+written out); DataLoader batch 64, shuffled; the 784-256-128-64-10 MLP; Adam 1e-3;
+EarlyStop(patience=10) on the validation loss (computed without no_grad, as the book does);
+test accuracy as a mean of batch accuracies. genlab: `train_classifier` with its defaults.
+
+Prints one JSON line: per-epoch training seconds, whole-run seconds (train to early stop +
+test), accuracies and the speed ratios.
+
+    python bench/classifier.py            # whole runs (~6 min here)
+    python bench/classifier.py --quick    # one timed epoch each (~30 s)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from genlab.config import ClassifierConfig
+from genlab.data.fashion_mnist import find_data_dir, load_split
+from genlab.models.classifiers import MLPClassifier
+from genlab.training.classifier import train_classifier
+
+
+def book_transform():
+    """ToTensor + Normalize(0.5, 0.5), from torchvision when it is installed."""
+    try:
+        import torchvision.transforms as T
+
+        return T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))]), "torchvision"
+    except Exception:  # torchvision absent (genlab does not depend on it)
+
+        def transform(img: Image.Image) -> torch.Tensor:
+            x = torch.from_numpy(np.array(img, dtype=np.float32) / 255.0).unsqueeze(0)
+            return (x - 0.5) / 0.5
+
+        return transform, "written out"
+
+
+class PILDataset(Dataset):
+    """Like torchvision's FashionMNIST: uint8 array -> PIL image -> transform, per sample."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform) -> None:
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        img = Image.fromarray(self.images[i].numpy(), mode="L")
+        return self.transform(img), int(self.labels[i])
+
+
+def book_run(max_epochs: int, seed: int = 42) -> dict:
+    """The book's 10-class training, early stopping and test evaluation."""
+    folder = find_data_dir()
+    images, labels = load_split(folder, "train")
+    test_images, test_labels = load_split(folder, "test")
+    transform, which = book_transform()
+    torch.manual_seed(seed)
+    full = PILDataset(images, labels, transform)
+    train_set, val_set = torch.utils.data.random_split(full, [50000, 10000])
+    test_set = PILDataset(test_images, test_labels, transform)
+    train_loader = DataLoader(train_set, batch_size=64, shuffle=True)
+    val_loader = DataLoader(val_set, batch_size=64, shuffle=True)
+    test_loader = DataLoader(test_set, batch_size=64, shuffle=True)
+    model = MLPClassifier((784, 256, 128, 64, 10))
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    steps, min_loss, epoch_times = 0, float("inf"), []
+    started = time.perf_counter()
+    epochs = 0
+    for _ in range(max_epochs):
+        epochs += 1
+        t0 = time.perf_counter()
+        tloss = 0.0
+        for imgs, labs in train_loader:
+            preds = model(imgs.reshape(-1, 784))
+            loss = loss_fn(preds, labs)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            tloss += loss.detach()
+        epoch_times.append(time.perf_counter() - t0)
+        vloss, batches = 0.0, 0
+        for imgs, labs in val_loader:  # the book: no no_grad, no eval()
+            vloss += loss_fn(model(imgs.reshape(-1, 784)), labs)
+            batches += 1
+        vloss = float(vloss / (batches - 1))  # the book divides by the last batch index
+        if vloss < min_loss:
+            min_loss, steps = vloss, 0
+        else:
+            steps += 1
+        if steps >= 10:
+            break
+    accs = []
+    for imgs, labs in test_loader:
+        preds = torch.argmax(model(imgs.reshape(-1, 784)), dim=1)
+        accs.append((preds == labs).float().mean().item())
+    return {
+        "transforms": which,
+        "epochs": epochs,
+        "train_epoch_seconds": min(epoch_times),
+        "run_seconds": time.perf_counter() - started,
+        "test_accuracy": float(np.mean(accs)),
+    }
+
+
+def genlab_run(max_epochs: int) -> dict:
+    """genlab's default 10-class run (data loading included in the whole-run time)."""
+    started = time.perf_counter()
+    run = train_classifier(ClassifierConfig(epochs=max_epochs, device="cpu"), plots=False)
+    epoch_seconds = [
+        b["seconds"] - a["seconds"]
+        for a, b in zip([{"seconds": 0.0}, *run.history[:-1]], run.history, strict=True)
+    ]
+    return {
+        "epochs": run.summary["epochs_run"],
+        "best_epoch": run.summary["best_epoch"],
+        "train_epoch_seconds": min(epoch_seconds),  # includes genlab's validation pass
+        "run_seconds": time.perf_counter() - started,
+        "test_accuracy": run.summary["test_accuracy"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one epoch each, no whole runs")
+    args = parser.parse_args()
+    torch.set_num_threads(torch.get_num_threads())
+    epochs = 1 if args.quick else 100
+    book = book_run(epochs)
+    ours = genlab_run(epochs)
+    print(
+        json.dumps(
+            {
+                "bench": "classifier",
+                "quick": args.quick,
+                "threads": torch.get_num_threads(),
+                "book": book,
+                "genlab": ours,
+                "epoch_speedup": round(
+                    book["train_epoch_seconds"] / ours["train_epoch_seconds"], 2
+                ),
+                "run_speedup": round(book["run_seconds"] / ours["run_seconds"], 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

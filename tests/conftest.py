@@ -1,0 +1,68 @@
+"""Shared fixtures: seeded torch, tiny Fashion-MNIST-shaped IDX files written by the tests."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import pytest
+import torch
+
+REAL_DATA = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything() -> None:
+    torch.manual_seed(0)
+
+
+def idx_bytes(array: torch.Tensor) -> bytes:
+    """IDX encoding of a uint8 tensor (magic 0x0000080N, big-endian dims, then the bytes)."""
+    header = bytes([0, 0, 0x08, array.dim()]) + struct.pack(f">{array.dim()}I", *array.shape)
+    return header + array.contiguous().numpy().tobytes()
+
+
+def write_idx(path: Path, array: torch.Tensor, gz: bool = True) -> Path:
+    """Write ``array`` as an IDX file (gzip-compressed when ``gz``)."""
+    data = idx_bytes(array)
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+def make_images(labels: torch.Tensor, seed: int) -> torch.Tensor:
+    """Learnable 28x28 images: class k lights up band k (of 10 horizontal bands) plus noise."""
+    gen = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 60, (labels.numel(), 28, 28), generator=gen, dtype=torch.uint8)
+    for k in range(10):
+        rows = slice(2 + 2 * k, 4 + 2 * k)
+        images[labels == k, rows, 4:24] = 220
+    return images
+
+
+def write_fashion(folder: Path, n_train: int = 600, n_test: int = 200, gz: bool = True) -> Path:
+    """A tiny Fashion-MNIST folder: the four files, balanced labels."""
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = ".gz" if gz else ""
+    for split, n, seed in (("train", n_train, 1), ("t10k", n_test, 2)):
+        labels = (torch.arange(n) % 10).to(torch.uint8)
+        write_idx(folder / f"{split}-images-idx3-ubyte{suffix}", make_images(labels, seed), gz)
+        write_idx(folder / f"{split}-labels-idx1-ubyte{suffix}", labels, gz)
+    return folder
+
+
+@pytest.fixture
+def tiny_fashion(tmp_path: Path) -> Path:
+    """A folder with four tiny gzip IDX files (600 train, 200 test images)."""
+    return write_fashion(tmp_path / "fashion")
+
+
+@pytest.fixture
+def no_system_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Hide the Debian data folder, the env folder and the cache; make downloads fail fast."""
+    from genlab.data import fashion_mnist
+
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIRS", [])
+    monkeypatch.setattr(fashion_mnist, "MIRRORS", ["http://127.0.0.1:9/"])
+    monkeypatch.delenv("GENLAB_DATA_DIR", raising=False)
+    monkeypatch.setenv("GENLAB_CACHE_DIR", str(tmp_path / "cache"))

@@ -1,0 +1,58 @@
+"""Early stopping with a model that never improves, min_delta, and best weights."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from genlab.training.early_stopping import EarlyStopping
+from genlab.training.loop import run_epochs
+
+
+def test_never_improving_stops_after_patience() -> None:
+    stopper = EarlyStopping(patience=3)
+    decisions = [stopper.update(v, e) for e, v in enumerate([1.0, 1.0, 1.2, 1.1], start=1)]
+    assert decisions == [False, False, False, True]
+    assert stopper.best_epoch == 1 and stopper.best == 1.0
+
+
+def test_min_delta_and_max_mode() -> None:
+    stopper = EarlyStopping(patience=2, min_delta=0.1)
+    stopper.update(1.0, 1)
+    assert not stopper.update(0.95, 2)  # not better by more than 0.1
+    assert stopper.best == 1.0 and stopper.bad_checks == 1
+    assert not stopper.update(0.85, 3) and stopper.best_epoch == 3
+    high = EarlyStopping(patience=1, mode="max")
+    assert not high.update(0.5, 1) and high.update(0.4, 2)
+
+
+def test_no_patience_never_stops() -> None:
+    stopper = EarlyStopping(patience=None)
+    assert not any(stopper.update(1.0, e) for e in range(1, 100))
+
+
+def test_state_round_trip() -> None:
+    stopper = EarlyStopping(patience=4, min_delta=0.01)
+    stopper.update(0.5, 1, {"w": torch.ones(2)})
+    stopper.update(0.7, 2)
+    clone = EarlyStopping()
+    clone.load_state_dict(stopper.state_dict())
+    assert clone.state_dict()["bad_checks"] == 1 and clone.best_epoch == 1
+    assert torch.equal(clone.best_state["w"], torch.ones(2))
+
+
+def test_loop_restores_best_weights_of_a_worsening_model() -> None:
+    model = nn.Linear(1, 1, bias=False)
+    nn.init.constant_(model.weight, 0.0)
+
+    def epoch_fn(epoch: int) -> dict[str, float]:
+        with torch.no_grad():
+            model.weight += 1.0  # weight == epoch after this epoch
+        return {"val_loss": float(abs(model.weight.item() - 2.0))}  # best at epoch 2
+
+    result = run_epochs(
+        epoch_fn, max_epochs=50, stopper=EarlyStopping(3), monitor="val_loss", watched=model
+    )
+    assert result.stopped_early and result.epochs_run == 5 and result.best_epoch == 2
+    assert model.weight.item() == 2.0
+    assert [row["epoch"] for row in result.history] == [1, 2, 3, 4, 5]
