@@ -9,11 +9,13 @@ input); Ctrl-C exits with 130.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 
 from genlab import __version__
 from genlab.errors import GenlabError
+from genlab.training.checkpoint import Interrupted
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -48,6 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
+    except Interrupted as exc:
+        words = list(sys.argv[1:] if argv is None else argv)
+        if "--resume" not in words:
+            words.append("--resume")
+        print(f"genlab: {exc}; resume with: genlab {shlex.join(words)}", file=sys.stderr)
+        return exc.exit_code
     except GenlabError as exc:
         print(f"genlab: error: {exc}", file=sys.stderr)
         return exc.exit_code

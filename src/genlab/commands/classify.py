@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genlab.commands.common import add_training_flags, overrides, print_figures, reporter_for
+from genlab.commands.common import (
+    add_training_flags,
+    overrides,
+    print_figures,
+    reporter_for,
+    run_dir_from_args,
+)
 from genlab.config import PRESETS, TASKS, ClassifierConfig
 from genlab.errors import ConfigError, DataError
 from genlab.training import runs
@@ -117,14 +123,16 @@ def run_train(args: argparse.Namespace) -> int:
     """``genlab classify train``."""
     from genlab.training.classifier import train_classifier
 
-    config = config_from_args(args)
+    out, resume = run_dir_from_args(args)
     run = train_classifier(
-        config,
-        out=args.out,
+        config_from_args(args),
+        out=out,
         reporter=reporter_for(args),
         overwrite=args.overwrite,
         plots=not args.no_plots,
+        resume=resume,
     )
+    config = run.config
     s = run.summary
     print_figures(
         {
@@ -137,7 +145,7 @@ def run_train(args: argparse.Namespace) -> int:
             "train_seconds": s["train_seconds"],
             "seconds_per_epoch": s["seconds_per_epoch"],
         },
-        title=f"{config.task} {config.model}: run folder {args.out}",
+        title=f"{config.task} {config.model}: run folder {out}",
     )
     return 0
 

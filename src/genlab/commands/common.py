@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from genlab.device import DEVICES
+from genlab.errors import ConfigError
 from genlab.progress import Reporter, make_reporter
 
 
@@ -52,11 +53,18 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: dict[str, Any]
     out.add_argument(
         "--out",
         metavar="DIR",
-        required=True,
-        help="run folder: config.json, metrics.csv, model.pt, summary.json, plots/",
+        help="run folder: config.json, metrics.csv, checkpoint.pt, model.pt, summary.json, plots/",
     )
     out.add_argument(
-        "--overwrite", action="store_true", help="replace a finished run already in --out"
+        "--overwrite", action="store_true", help="replace a finished or unfinished run in --out"
+    )
+    out.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        metavar="DIR",
+        help="go on from the checkpoint in DIR (or in --out) after a crash or Ctrl-C; the run "
+        "ends exactly where it would have without the interruption",
     )
     out.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_quiet_flag(out)
@@ -65,6 +73,17 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: dict[str, Any]
 def add_quiet_flag(parser: argparse._ActionsContainer) -> None:
     """``--quiet``: no progress output."""
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def run_dir_from_args(args: argparse.Namespace) -> tuple[str, bool]:
+    """The run folder (``--out`` or ``--resume DIR``) and whether to resume."""
+    resume = getattr(args, "resume", None)
+    out = args.out or (resume if isinstance(resume, str) else None)
+    if out is None:
+        raise ConfigError("--out DIR is required (or --resume DIR to go on with a run)")
+    if isinstance(resume, str) and args.out and resume != args.out:
+        raise ConfigError(f"--resume {resume} and --out {args.out} name different folders")
+    return out, bool(resume)
 
 
 def overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:

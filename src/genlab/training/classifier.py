@@ -19,6 +19,7 @@ from genlab.evaluation.classification import accuracy, confusion_matrix, per_cla
 from genlab.models.classifiers import build_classifier
 from genlab.progress import Reporter
 from genlab.training import runs
+from genlab.training.checkpoint import Checkpoint
 from genlab.training.early_stopping import EarlyStopping
 from genlab.training.loop import LoopResult, make_adam, run_epochs
 
@@ -206,16 +207,33 @@ def train_classifier(
     reporter: Reporter | None = None,
     overwrite: bool = False,
     plots: bool = True,
+    resume: bool = False,
 ) -> ClassifierRun:
     """Train a classifier on Fashion-MNIST, evaluate it on the test set, save a run folder.
 
     ``config`` defaults to :class:`ClassifierConfig()` (10-class MLP). ``out`` (optional)
-    is the run folder: ``config.json``, ``metrics.csv``, ``model.pt``, ``summary.json``,
-    ``plots/``. Returns a :class:`ClassifierRun` with the model (best weights restored) and
-    the summary.
+    is the run folder: ``config.json``, ``metrics.csv``, ``checkpoint.pt`` (the full state
+    after each epoch), ``model.pt``, ``summary.json``, ``plots/``. ``resume=True`` goes on
+    from ``out``'s checkpoint with the config stored there (``config`` is ignored) and ends
+    exactly where the uninterrupted run would. Returns a :class:`ClassifierRun` with the
+    model (best weights restored) and the summary.
     """
-    config = config or ClassifierConfig()
-    out_dir = runs.prepare_run_dir(out, overwrite) if out is not None else None
+    with runs.open_run_dir(out, overwrite, resume) as out_dir:
+        if resume and out_dir is not None:
+            config = ClassifierConfig.from_dict(runs.read_json(out_dir / runs.CONFIG_FILE))
+        return _train_classifier(
+            config or ClassifierConfig(), out_dir, data, reporter, plots, resume
+        )
+
+
+def _train_classifier(
+    config: ClassifierConfig,
+    out_dir: Path | None,
+    data: ClassificationData | None,
+    reporter: Reporter | None,
+    plots: bool,
+    resume: bool,
+) -> ClassifierRun:
     device = resolve_device(config.device)
     if data is None:
         data = load_classification_data(
@@ -228,8 +246,12 @@ def train_classifier(
     loss_fn = loss_function(config.task)
     generator = torch.Generator().manual_seed(config.seed + 1)  # batch order
     stopper = EarlyStopping(config.patience, config.min_delta, "min")
+    checkpoint = None
     if out_dir is not None:
         runs.write_json(out_dir / runs.CONFIG_FILE, config.to_dict())
+        checkpoint = Checkpoint(
+            out_dir, {"model": model}, {"optimizer": optimizer}, {"batch_order": generator}
+        )
 
     def one_epoch(epoch: int) -> dict[str, Any]:
         train_loss = train_epoch(
@@ -260,6 +282,8 @@ def train_classifier(
         description=f"{config.task} {config.model}",
         show=("train_loss", "val_loss", "val_accuracy"),
         on_epoch_end=after_epoch,
+        checkpoint=checkpoint,
+        resume=resume,
     )
     report = test_report(model, data, config)
     summary = {

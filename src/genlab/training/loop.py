@@ -18,6 +18,7 @@ from torch import nn
 
 from genlab.errors import TrainingError
 from genlab.progress import Reporter
+from genlab.training.checkpoint import Checkpoint, GracefulInterrupt, Interrupted
 from genlab.training.early_stopping import EarlyStopping
 
 EpochFn = Callable[[int], Mapping[str, Any]]
@@ -56,6 +57,9 @@ def run_epochs(
     start_epoch: int = 0,
     history: list[dict[str, Any]] | None = None,
     elapsed: float = 0.0,
+    checkpoint: Checkpoint | None = None,
+    resume: bool = False,
+    max_abs_weight: float = 1e6,
 ) -> LoopResult:
     """Run ``epoch_fn(epoch)`` for epochs ``start_epoch+1 .. max_epochs`` until early stop.
 
@@ -64,42 +68,116 @@ def run_epochs(
     :class:`TrainingError` that names the epoch (the hook has not run for that epoch, so the
     files on disk are still those of the last good one). At the end the best weights are
     loaded back into ``watched`` when ``restore_best``.
+
+    With a ``checkpoint``, the full state is saved at the end of epochs (see
+    :mod:`genlab.training.checkpoint`); with ``resume`` the loop first restores the saved state
+    and goes on from the epoch after it. Ctrl-C lets the current epoch finish, saves, and
+    raises :class:`Interrupted`. Weights larger than ``max_abs_weight`` count as exploding.
     """
     reporter = reporter or Reporter()
+    if resume and checkpoint is not None and checkpoint.exists():
+        saved = checkpoint.load()
+        start_epoch, history, elapsed = saved["epoch"], saved["history"], saved["elapsed"]
+        stopper.load_state_dict(saved["stopper"])
     history = list(history or [])
     result = LoopResult(history=history, epochs_run=start_epoch)
     started = time.perf_counter() - elapsed
     reporter.start(max_epochs, description, initial=start_epoch)
+    interrupt = GracefulInterrupt(
+        lambda: reporter.message(
+            "stopping after this epoch to save a checkpoint (Ctrl-C again to abort)"
+        )
+    )
     try:
-        for epoch in range(start_epoch + 1, max_epochs + 1):
-            row: dict[str, Any] = {"epoch": epoch, **epoch_fn(epoch)}
-            for key, value in row.items():
-                if isinstance(value, float) and not math.isfinite(value):
-                    raise TrainingError(
-                        f"training diverged at epoch {epoch}: {key} is {value}; the run folder "
-                        f"keeps the last good epoch ({epoch - 1}); try a lower --lr"
-                    )
-            stop = False
-            if monitor in row:
-                stop = stopper.update(float(row[monitor]), epoch, watched.state_dict())
-                row["best_epoch"] = stopper.best_epoch
-            row["seconds"] = time.perf_counter() - started
-            history.append(row)
-            result.epochs_run = epoch
-            reporter.update(epoch, {k: row[k] for k in show if k in row})
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, history, stop)
-            if stop:
-                result.stopped_early = True
-                break
+        with interrupt:
+            stop = _epochs(
+                epoch_fn,
+                start_epoch,
+                max_epochs,
+                stopper,
+                monitor,
+                watched,
+                reporter,
+                show,
+                on_epoch_end,
+                history,
+                result,
+                started,
+                checkpoint,
+                interrupt,
+                max_abs_weight,
+            )
     finally:
         reporter.close()
+    if interrupt.requested and not stop and result.epochs_run < max_epochs:
+        raise Interrupted(result.epochs_run, checkpoint.run_dir if checkpoint else None)
     result.train_seconds = time.perf_counter() - started
     result.best_epoch = stopper.best_epoch or result.epochs_run
     result.best_value = stopper.best
     if restore_best and stopper.best_state is not None:
         watched.load_state_dict(stopper.best_state)
     return result
+
+
+def _epochs(
+    epoch_fn: EpochFn,
+    start_epoch: int,
+    max_epochs: int,
+    stopper: EarlyStopping,
+    monitor: str,
+    watched: nn.Module,
+    reporter: Reporter,
+    show: tuple[str, ...],
+    on_epoch_end: EpochHook | None,
+    history: list[dict[str, Any]],
+    result: LoopResult,
+    started: float,
+    checkpoint: Checkpoint | None,
+    interrupt: GracefulInterrupt,
+    max_abs_weight: float,
+) -> bool:
+    """The epochs themselves; returns whether early stopping fired."""
+    stop = False
+    for epoch in range(start_epoch + 1, max_epochs + 1):
+        row: dict[str, Any] = {"epoch": epoch, **epoch_fn(epoch)}
+        for key, value in row.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise TrainingError(
+                    f"training diverged at epoch {epoch}: {key} is {value}; the run folder "
+                    f"keeps the last good epoch ({epoch - 1}); try a lower --lr"
+                )
+        _check_weights(watched, epoch, max_abs_weight)
+        if monitor in row:
+            stop = stopper.update(float(row[monitor]), epoch, watched.state_dict())
+            row["best_epoch"] = stopper.best_epoch
+        row["seconds"] = time.perf_counter() - started
+        history.append(row)
+        result.epochs_run = epoch
+        reporter.update(epoch, {k: row[k] for k in show if k in row})
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, history, stop)
+        now = time.perf_counter()
+        last = stop or epoch == max_epochs or interrupt.requested
+        if checkpoint is not None and (last or checkpoint.due(now)):
+            checkpoint.save(epoch, history, stopper.state_dict(), now - started, now)
+        if stop:
+            result.stopped_early = True
+            break
+        if interrupt.requested:
+            break
+    return stop
+
+
+def _check_weights(model: nn.Module, epoch: int, limit: float) -> None:
+    """Stop on non-finite or exploding weights (naming the epoch)."""
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            biggest = float(param.detach().abs().max()) if param.numel() else 0.0
+            if not math.isfinite(biggest) or biggest > limit:
+                raise TrainingError(
+                    f"training diverged at epoch {epoch}: weight {name} reached {biggest:.3g}; "
+                    f"the run folder keeps the last good epoch ({epoch - 1}); try a lower --lr"
+                )
 
 
 def make_adam(

@@ -13,6 +13,7 @@ A model file is a plain dict of tensors and plain values (``format``, ``version`
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import math
@@ -20,7 +21,8 @@ import os
 import pickle
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ MODEL_FILE = "model.pt"
 SUMMARY_FILE = "summary.json"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
+CHECKPOINT_FILE = "checkpoint.pt"
+LOCK_FILE = ".genlab.lock"
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -101,20 +105,71 @@ def write_metrics_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> No
     atomic_write_bytes(path, buffer.getvalue().encode())
 
 
-def prepare_run_dir(out: str | Path, overwrite: bool = False) -> Path:
-    """Create the run folder; refuse one that already holds a finished run unless ``overwrite``."""
+def prepare_run_dir(out: str | Path, overwrite: bool = False, resume: bool = False) -> Path:
+    """Create the run folder; refuse one that holds a finished run unless ``overwrite``.
+
+    A folder with an unfinished run (a checkpoint but no summary) is only reused with
+    ``resume`` (go on) or ``overwrite`` (start again).
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise GenlabError(f"--out {out} exists and is not a folder")
-    if (out / SUMMARY_FILE).exists() and not overwrite:
+    finished = (out / SUMMARY_FILE).exists()
+    unfinished = (out / CHECKPOINT_FILE).exists() and not finished
+    if resume:
+        if finished:
+            raise GenlabError(f"{out} holds a finished run; there is nothing to resume")
+        if not unfinished:
+            raise GenlabError(f"{out} has no checkpoint to resume from (no {CHECKPOINT_FILE})")
+    elif finished and not overwrite:
         raise GenlabError(
             f"--out {out} already holds a finished run; choose another folder or add --overwrite"
+        )
+    elif unfinished and not overwrite:
+        raise GenlabError(
+            f"--out {out} holds an unfinished run; add --resume to go on or --overwrite to "
+            "start again"
         )
     try:
         (out / "plots").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise GenlabError(f"cannot create --out {out}: {exc.strerror or exc}") from exc
+    if overwrite and not resume:
+        for name in (SUMMARY_FILE, CHECKPOINT_FILE):
+            (out / name).unlink(missing_ok=True)
     return out
+
+
+@contextmanager
+def open_run_dir(
+    out: str | Path | None, overwrite: bool = False, resume: bool = False
+) -> Iterator[Path | None]:
+    """Prepare ``out`` (see :func:`prepare_run_dir`) and hold its lock while the block runs.
+
+    A second genlab process pointed at the same folder is refused at once, so two runs never
+    mix their files. The lock is released when the block ends or the process dies.
+    ``out=None`` (no run folder) yields None.
+    """
+    if out is None:
+        yield None
+        return
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = open(out / LOCK_FILE, "a+")  # noqa: SIM115 (held for the whole block)
+    except OSError as exc:
+        raise GenlabError(f"cannot create --out {out}: {exc.strerror or exc}") from exc
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise GenlabError(
+                f"another genlab run is writing to {out} right now; wait for it to finish or "
+                "choose another --out"
+            ) from exc
+        yield prepare_run_dir(out, overwrite, resume)
+    finally:
+        handle.close()  # closing the file releases the lock
 
 
 def save_model_file(
