@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.conftest import write_fashion
 
 from genlab.cli import main
 from genlab.training import runs
+from tests.conftest import write_fashion
 
 
 @pytest.fixture
@@ -72,6 +72,7 @@ def test_train_eval_predict(
 
 def test_predict_image_file(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from PIL import Image
+
     from tests.conftest import make_images
 
     # a colour, larger, light-background version of a class-3 training pattern

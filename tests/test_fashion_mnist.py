@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.conftest import idx_bytes, write_fashion, write_idx
 
 from genlab.data import fashion_mnist as fm
 from genlab.errors import DataError
+from tests.conftest import idx_bytes, write_fashion, write_idx
 
 
 @pytest.mark.parametrize("gz", [True, False])

@@ -20,7 +20,6 @@ import math
 import os
 import pickle
 import tempfile
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,6 +153,8 @@ def open_run_dir(
         yield None
         return
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise GenlabError(f"--out {out} exists and is not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
         handle = open(out / LOCK_FILE, "a+")  # noqa: SIM115 (held for the whole block)
@@ -215,7 +216,7 @@ def load_model_file(path: str | Path, kind: str | None = None) -> dict[str, Any]
             f"{path} was refused: it holds Python objects other than tensors and plain values, "
             "and genlab never runs code from a file"
         ) from exc
-    except (EOFError, RuntimeError, zipfile.BadZipFile, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any other failure means a damaged file
         raise RunFileError(f"{path} is truncated or corrupt and cannot be read") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise RunFileError(f"{path} is not a genlab model file")
