@@ -132,6 +132,8 @@ def run_train(args: argparse.Namespace) -> int:
         plots=not args.no_plots,
         resume=resume,
     )
+    if run.rank != 0:
+        return 0  # under torchrun only rank 0 reports
     config = run.config
     s = run.summary
     print_figures(

@@ -49,7 +49,8 @@ class Checkpoint:
     ``modules``, ``optimizers`` and ``generators`` are named so the file is readable; ``extra``
     returns further plain state to keep (e.g. plot snapshots) and ``restore_extra`` takes it
     back. ``interval`` (seconds) skips saves that come sooner than that after the last one;
-    the final epoch, an early stop and Ctrl-C always save.
+    the final epoch, an early stop and Ctrl-C always save. ``writer=False`` (ranks other
+    than 0) restores from the file but never writes it.
     """
 
     def __init__(
@@ -61,6 +62,7 @@ class Checkpoint:
         extra: Callable[[], dict[str, Any]] | None = None,
         restore_extra: Callable[[dict[str, Any]], None] | None = None,
         interval: float = 0.0,
+        writer: bool = True,
     ) -> None:
         self.path = Path(run_dir) / CHECKPOINT_FILE
         self.run_dir = Path(run_dir)
@@ -70,6 +72,7 @@ class Checkpoint:
         self.extra = extra
         self.restore_extra = restore_extra
         self.interval = interval
+        self.writer = writer  # False on ranks other than 0: they restore but never write
         self._last_save = -float("inf")
 
     def due(self, now: float) -> bool:
@@ -85,6 +88,8 @@ class Checkpoint:
         now: float,
     ) -> None:
         """Write the state at the end of ``epoch`` (atomically)."""
+        if not self.writer:
+            return
         payload = {
             "format": runs.FORMAT,
             "version": runs.FORMAT_VERSION,

@@ -9,21 +9,28 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from genlab import __version__
 from genlab.config import ClassifierConfig
 from genlab.data.batching import batch_indices, epoch_permutation
 from genlab.data.fashion_mnist import ClassificationData, load_classification_data
-from genlab.device import resolve_device
-from genlab.evaluation.classification import accuracy, confusion_matrix, per_class_accuracy
+from genlab.evaluation.classification import confusion_matrix, per_class_accuracy
 from genlab.models.classifiers import build_classifier
 from genlab.progress import Reporter
 from genlab.training import runs
 from genlab.training.checkpoint import Checkpoint
+from genlab.training.distributed import (
+    DistContext,
+    flat_weights,
+    init_distributed,
+    shutdown,
+)
 from genlab.training.early_stopping import EarlyStopping
 from genlab.training.loop import LoopResult, make_adam, run_epochs
 
 KIND = "classifier"
+SINGLE = DistContext()
 EVAL_BATCH = 4096
 
 
@@ -49,18 +56,27 @@ def train_epoch(
     optimizer: torch.optim.Optimizer,
     batch_size: int,
     generator: torch.Generator,
+    ctx: DistContext = SINGLE,
 ) -> float:
-    """One pass over (x, y) in shuffled batches; returns the mean loss per image."""
+    """One pass over (x, y) in shuffled batches; returns the mean loss per image.
+
+    With several ranks, ``batch_size`` is the global batch: this rank steps through its
+    shard of the permutation in batches of ``batch_size // world_size``.
+    """
     model.train()
-    order = epoch_permutation(x.shape[0], generator, x.device)
+    order = epoch_permutation(x.shape[0], generator, x.device, ctx.rank, ctx.world_size)
+    local_batch = max(1, batch_size // ctx.world_size)
     total = torch.zeros((), device=x.device)
-    for idx in batch_indices(order, batch_size):
+    for idx in batch_indices(order, local_batch):
         loss = _loss(loss_fn, model(x[idx]), y[idx], task)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         total += loss.detach() * idx.shape[0]
-    return float(total) / x.shape[0]
+    seen = torch.tensor(float(order.shape[0]), device=x.device)
+    ctx.all_reduce_sum(total)
+    ctx.all_reduce_sum(seen)
+    return float(total / seen)
 
 
 @torch.no_grad()
@@ -80,13 +96,37 @@ def logits_to_labels(logits: torch.Tensor, task: str, threshold: float = 0.5) ->
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, threshold: float = 0.5
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    task: str,
+    threshold: float = 0.5,
+    ctx: DistContext = SINGLE,
 ) -> dict[str, Any]:
-    """Mean loss, exact accuracy (correct / all) and the predicted labels."""
+    """Mean loss, exact accuracy (correct / all) and the predicted labels.
+
+    With several ranks each evaluates every N-th image and the sums are all-reduced, so the
+    figures are those of the whole set (``predictions`` then holds this rank's share only).
+    """
+    if ctx.enabled:
+        x, y = x[ctx.rank :: ctx.world_size], y[ctx.rank :: ctx.world_size]
     logits = predict_logits(model, x)
-    loss = float(_loss(loss_function(task), logits, y, task))
     predictions = logits_to_labels(logits, task, threshold)
-    return {"loss": loss, "accuracy": accuracy(predictions, y), "predictions": predictions.cpu()}
+    loss_fn = loss_function(task)
+    loss_fn.reduction = "sum"
+    sums = torch.stack(
+        [
+            _loss(loss_fn, logits, y, task).double(),
+            (predictions == y).sum().double(),
+            torch.tensor(float(y.numel()), dtype=torch.float64, device=y.device),
+        ]
+    )
+    ctx.all_reduce_sum(sums)
+    return {
+        "loss": float(sums[0] / sums[2]),
+        "accuracy": float(sums[1] / sums[2]),
+        "predictions": predictions.cpu(),
+    }
 
 
 @dataclass
@@ -99,6 +139,7 @@ class ClassifierRun:
     summary: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     out_dir: Path | None = None
+    rank: int = 0  # under torchrun, only rank 0's run has a summary and files
 
     @property
     def test_accuracy(self) -> float:
@@ -218,12 +259,25 @@ def train_classifier(
     exactly where the uninterrupted run would. Returns a :class:`ClassifierRun` with the
     model (best weights restored) and the summary.
     """
-    with runs.open_run_dir(out, overwrite, resume) as out_dir:
-        if resume and out_dir is not None:
-            config = ClassifierConfig.from_dict(runs.read_json(out_dir / runs.CONFIG_FILE))
-        return _train_classifier(
-            config or ClassifierConfig(), out_dir, data, reporter, plots, resume
-        )
+    config = config or ClassifierConfig()
+    ctx, device = init_distributed(config.device)
+    try:
+        with runs.open_run_dir(out if ctx.is_main else None, overwrite, resume) as out_dir:
+            if resume and out is not None:
+                config = ClassifierConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
+            return _train_classifier(
+                config,
+                out_dir,
+                data,
+                reporter if ctx.is_main else None,
+                plots,
+                resume,
+                ctx,
+                device,
+                out,
+            )
+    finally:
+        shutdown(ctx)
 
 
 def _train_classifier(
@@ -233,8 +287,10 @@ def _train_classifier(
     reporter: Reporter | None,
     plots: bool,
     resume: bool,
+    ctx: DistContext,
+    device: torch.device,
+    run_path: str | Path | None,
 ) -> ClassifierRun:
-    device = resolve_device(config.device)
     if data is None:
         data = load_classification_data(
             config.task, config.data_dir, config.seed, val_size=config.val_size
@@ -242,6 +298,7 @@ def _train_classifier(
     data = data.to(device)
     torch.manual_seed(config.seed)  # weight initialisation
     model = build_classifier(config.model, config.task).to(device)
+    trained = DistributedDataParallel(model) if ctx.enabled else model  # syncs gradients
     optimizer = make_adam(model.parameters(), config.lr)
     loss_fn = loss_function(config.task)
     generator = torch.Generator().manual_seed(config.seed + 1)  # batch order
@@ -249,13 +306,18 @@ def _train_classifier(
     checkpoint = None
     if out_dir is not None:
         runs.write_json(out_dir / runs.CONFIG_FILE, config.to_dict())
+    if run_path is not None:  # every rank restores; only rank 0 writes
         checkpoint = Checkpoint(
-            out_dir, {"model": model}, {"optimizer": optimizer}, {"batch_order": generator}
+            run_path,
+            {"model": model},
+            {"optimizer": optimizer},
+            {"batch_order": generator},
+            writer=ctx.is_main,
         )
 
     def one_epoch(epoch: int) -> dict[str, Any]:
         train_loss = train_epoch(
-            model,
+            trained,
             data.train_x,
             data.train_y,
             config.task,
@@ -263,8 +325,9 @@ def _train_classifier(
             optimizer,
             config.batch_size,
             generator,
+            ctx,
         )
-        val = evaluate(model, data.val_x, data.val_y, config.task, config.threshold)
+        val = evaluate(model, data.val_x, data.val_y, config.task, config.threshold, ctx)
         return {"train_loss": train_loss, "val_loss": val["loss"], "val_accuracy": val["accuracy"]}
 
     def after_epoch(epoch: int, history: list[dict[str, Any]], stop: bool) -> None:
@@ -284,7 +347,17 @@ def _train_classifier(
         on_epoch_end=after_epoch,
         checkpoint=checkpoint,
         resume=resume,
+        sync_stop=lambda stop: ctx.broadcast_flag(stop, device),
     )
+    consistent = ctx.same_everywhere(flat_weights(model))
+    if not ctx.is_main:
+        return ClassifierRun(
+            model=model,
+            config=config,
+            class_names=data.class_names,
+            history=result.history,
+            rank=ctx.rank,
+        )
     report = test_report(model, data, config)
     summary = {
         "kind": KIND,
@@ -300,6 +373,8 @@ def _train_classifier(
         "seed": config.seed,
         "device": str(device),
         "restored_best": config.restore_best,
+        "world_size": ctx.world_size,
+        "ranks_consistent": consistent,
         "config": config.to_dict(),
         "versions": {
             "genlab": __version__,

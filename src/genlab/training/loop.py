@@ -59,6 +59,7 @@ def run_epochs(
     elapsed: float = 0.0,
     checkpoint: Checkpoint | None = None,
     resume: bool = False,
+    sync_stop: Callable[[bool], bool] | None = None,
     max_abs_weight: float = 1e6,
 ) -> LoopResult:
     """Run ``epoch_fn(epoch)`` for epochs ``start_epoch+1 .. max_epochs`` until early stop.
@@ -88,29 +89,33 @@ def run_epochs(
             "stopping after this epoch to save a checkpoint (Ctrl-C again to abort)"
         )
     )
+    stop = False
     try:
         with interrupt:
-            stop = _epochs(
-                epoch_fn,
-                start_epoch,
-                max_epochs,
-                stopper,
-                monitor,
-                watched,
-                reporter,
-                show,
-                on_epoch_end,
-                history,
-                result,
-                started,
-                checkpoint,
-                interrupt,
-                max_abs_weight,
-            )
+            for epoch in range(start_epoch + 1, max_epochs + 1):
+                row = _run_one(epoch_fn, epoch, watched, max_abs_weight)
+                if monitor in row:
+                    stop = stopper.update(float(row[monitor]), epoch, watched.state_dict())
+                    row["best_epoch"] = stopper.best_epoch
+                if sync_stop is not None:
+                    stop = sync_stop(stop)
+                row["seconds"] = time.perf_counter() - started
+                history.append(row)
+                result.epochs_run = epoch
+                reporter.update(epoch, {k: row[k] for k in show if k in row})
+                if on_epoch_end is not None:
+                    on_epoch_end(epoch, history, stop)
+                now = time.perf_counter()
+                last = stop or epoch == max_epochs or interrupt.requested
+                if checkpoint is not None and (last or checkpoint.due(now)):
+                    checkpoint.save(epoch, history, stopper.state_dict(), now - started, now)
+                if stop or interrupt.requested:
+                    break
     finally:
         reporter.close()
     if interrupt.requested and not stop and result.epochs_run < max_epochs:
         raise Interrupted(result.epochs_run, checkpoint.run_dir if checkpoint else None)
+    result.stopped_early = stop
     result.train_seconds = time.perf_counter() - started
     result.best_epoch = stopper.best_epoch or result.epochs_run
     result.best_value = stopper.best
@@ -119,53 +124,17 @@ def run_epochs(
     return result
 
 
-def _epochs(
-    epoch_fn: EpochFn,
-    start_epoch: int,
-    max_epochs: int,
-    stopper: EarlyStopping,
-    monitor: str,
-    watched: nn.Module,
-    reporter: Reporter,
-    show: tuple[str, ...],
-    on_epoch_end: EpochHook | None,
-    history: list[dict[str, Any]],
-    result: LoopResult,
-    started: float,
-    checkpoint: Checkpoint | None,
-    interrupt: GracefulInterrupt,
-    max_abs_weight: float,
-) -> bool:
-    """The epochs themselves; returns whether early stopping fired."""
-    stop = False
-    for epoch in range(start_epoch + 1, max_epochs + 1):
-        row: dict[str, Any] = {"epoch": epoch, **epoch_fn(epoch)}
-        for key, value in row.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                raise TrainingError(
-                    f"training diverged at epoch {epoch}: {key} is {value}; the run folder "
-                    f"keeps the last good epoch ({epoch - 1}); try a lower --lr"
-                )
-        _check_weights(watched, epoch, max_abs_weight)
-        if monitor in row:
-            stop = stopper.update(float(row[monitor]), epoch, watched.state_dict())
-            row["best_epoch"] = stopper.best_epoch
-        row["seconds"] = time.perf_counter() - started
-        history.append(row)
-        result.epochs_run = epoch
-        reporter.update(epoch, {k: row[k] for k in show if k in row})
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, history, stop)
-        now = time.perf_counter()
-        last = stop or epoch == max_epochs or interrupt.requested
-        if checkpoint is not None and (last or checkpoint.due(now)):
-            checkpoint.save(epoch, history, stopper.state_dict(), now - started, now)
-        if stop:
-            result.stopped_early = True
-            break
-        if interrupt.requested:
-            break
-    return stop
+def _run_one(epoch_fn: EpochFn, epoch: int, watched: nn.Module, limit: float) -> dict[str, Any]:
+    """One epoch's figures, refusing non-finite figures and exploding weights."""
+    row: dict[str, Any] = {"epoch": epoch, **epoch_fn(epoch)}
+    for key, value in row.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise TrainingError(
+                f"training diverged at epoch {epoch}: {key} is {value}; the run folder "
+                f"keeps the last good epoch ({epoch - 1}); try a lower --lr"
+            )
+    _check_weights(watched, epoch, limit)
+    return row
 
 
 def _check_weights(model: nn.Module, epoch: int, limit: float) -> None:

@@ -1,0 +1,78 @@
+"""torchrun with two CPU processes (gloo on loopback): one run folder, ranks in step."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from genlab.cli import main
+from genlab.training.classifier import load_classifier, predict_logits
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def torchrun(*args: str, nproc: int = 2) -> subprocess.CompletedProcess:
+    """Run ``torchrun --nproc-per-node N -m genlab ARGS`` on loopback."""
+    exe = shutil.which("torchrun") or str(Path(sys.executable).parent / "torchrun")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [
+            exe,
+            "--nproc-per-node",
+            str(nproc),
+            "--master-addr",
+            "127.0.0.1",
+            "--master-port",
+            str(_free_port()),
+            "-m",
+            "genlab",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_two_process_classifier(tiny_fashion: Path, tmp_path: Path) -> None:
+    common = [
+        "classify",
+        "train",
+        "--epochs",
+        "4",
+        "--batch-size",
+        "32",
+        "--data-dir",
+        str(tiny_fashion),
+        "--quiet",
+        "--no-plots",
+        "--device",
+        "cpu",
+    ]
+    result = torchrun(*common, "--out", str(tmp_path / "ddp"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("run folder") == 1  # only rank 0 reports
+    summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["ranks_consistent"] is True
+    assert summary["epochs_run"] == 4 and summary["test_total"] == 200
+    assert not list(tmp_path.glob("ddp*/**/*rank*"))  # no per-rank files
+
+    assert main([*common, "--out", str(tmp_path / "single")]) == 0
+    single = json.loads((tmp_path / "single" / "summary.json").read_text())
+    assert summary["test_accuracy"] >= single["test_accuracy"] - 0.05
+
+    # the model loads and predicts in one process
+    model, config, _ = load_classifier(tmp_path / "ddp")
+    assert predict_logits(model, torch.zeros(2, 1, 28, 28)).shape == (2, 10)
