@@ -152,6 +152,12 @@ class ClassifierRun:
             predict_logits(self.model, images), self.config.task, self.config.threshold
         )
 
+    def predict_indices(self, indices: list[int]) -> list[tuple[str, str]]:
+        """(true, predicted) class names of test images by index."""
+        from genlab.classify import predict_indices
+
+        return predict_indices(self, indices)
+
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td>{k}</td><td>{v:.4f}</td></tr>"
