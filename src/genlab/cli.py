@@ -28,7 +28,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> ArgumentParser:
     """The whole command tree."""
-    from genlab.commands import classify, data, gan
+    from genlab.commands import classify, data, gan, report
 
     parser = ArgumentParser(
         prog="genlab",
@@ -41,6 +41,7 @@ def build_parser() -> ArgumentParser:
     classify.add_parser(groups)
     gan.add_parser(groups)
     data.add_parser(groups)
+    report.add_parser(groups)
     return parser
 
 

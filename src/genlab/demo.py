@@ -12,6 +12,7 @@ from pathlib import Path
 
 from genlab.config import ClassifierConfig
 from genlab.progress import make_reporter
+from genlab.report import write_index
 from genlab.training.classifier import train_classifier
 
 BOOK_ACCURACY = {"binary": 0.8784, "multiclass": 0.8820}
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, book, ours, epochs, seconds, folder in rows:
         print(f"{name:<36} {book:>7.4f} {ours:>7.4f} {epochs:>6} {seconds:>8.1f}  {folder}")
     print(f"\nPlots (loss curves, confusion matrix, predictions): {out}/*/plots/")
+    print(f"Reports, one page per run: {write_index(out, [row[-1] for row in rows])}")
     return 0
 
 

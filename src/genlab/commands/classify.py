@@ -16,6 +16,7 @@ from genlab.commands.common import (
     reporter_for,
     run_dir_from_args,
 )
+from genlab.commands.report import add_report_flag, report_after_training
 from genlab.config import PRESETS, TASKS, ClassifierConfig
 from genlab.errors import ConfigError, DataError
 from genlab.training import runs
@@ -65,6 +66,7 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--data-dir", metavar="DIR", help="folder with the four IDX files")
     add_training_flags(train, defaults)
+    add_report_flag(train)
     train.set_defaults(handler=run_train)
 
     evaluate = sub.add_parser(
@@ -149,6 +151,7 @@ def run_train(args: argparse.Namespace) -> int:
         },
         title=f"{config.task} {config.model}: run folder {out}",
     )
+    report_after_training(args, out)
     return 0
 
 

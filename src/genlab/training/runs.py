@@ -134,7 +134,7 @@ def prepare_run_dir(out: str | Path, overwrite: bool = False, resume: bool = Fal
     except OSError as exc:
         raise GenlabError(f"cannot create --out {out}: {exc.strerror or exc}") from exc
     if overwrite and not resume:
-        for name in (SUMMARY_FILE, CHECKPOINT_FILE):
+        for name in (SUMMARY_FILE, CHECKPOINT_FILE, "report.html", "eval.json"):
             (out / name).unlink(missing_ok=True)
     return out
 

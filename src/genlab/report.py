@@ -1,0 +1,748 @@
+"""Run reports: one self-contained HTML page per run folder, and an index page linking them.
+
+:func:`write_report` turns a finished run folder (``config.json``, ``metrics.csv``,
+``summary.json``, ``plots/``) into ``report.html``: what was trained and with which settings,
+the headline figures beside the book's figures for the same job, every plot, and the metrics
+table. The page needs no network and no JavaScript: the plots are inlined as base64
+``data:`` URIs and the style sheet is inline, so the file can be mailed, archived or opened
+offline. :func:`write_index` writes ``index.html`` linking several runs' reports.
+
+Every figure taken from ``summary.json`` sits in an element with ``data-key="<key>"``
+(``"test_accuracy"``, or ``"metrics.validity"`` for a nested key), whose text is
+:func:`format_value` of the value and whose ``data-value`` attribute is the value as JSON, so
+a test (or a script) can check the page against the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from genlab.errors import RunFileError
+from genlab.training import runs
+
+REPORT_FILE = "report.html"
+INDEX_FILE = "index.html"
+
+#: The metrics table shows at most about this many rows (evenly spaced epochs, plus the
+#: first, the best and the last); the full table stays in metrics.csv.
+MAX_TABLE_ROWS = 60
+#: At most this many of the per-snapshot PNGs (``plots/snapshots/``) are embedded; the
+#: animation (``training.gif``) holds all of them.
+MAX_SNAPSHOTS = 16
+
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
+
+
+# --------------------------------------------------------------------------- the book's figures
+
+
+@dataclass(frozen=True)
+class BookFigure:
+    """One figure the book reports for a job.
+
+    ``key`` is the summary key it compares with (``"metrics.validity"`` for a nested one);
+    ``value`` is a number or a ``(low, high)`` range; ``note`` says how to read it.
+    """
+
+    key: str
+    value: float | int | tuple[float, float]
+    note: str = ""
+
+
+#: The book's reported figures (Learn Generative AI with PyTorch, ch. 2.4 and 3), per job.
+BOOK: dict[str, tuple[BookFigure, ...]] = {
+    "classify-multiclass": (
+        BookFigure("test_accuracy", 0.8820, "10-class MLP, --preset book"),
+        BookFigure("epochs_run", 19, "early stop, patience 10 on validation loss"),
+        BookFigure("best_epoch", 9, "best validation loss"),
+        BookFigure("best_val_loss", 0.319),
+    ),
+    "classify-binary": (
+        BookFigure(
+            "test_accuracy",
+            0.8784,
+            "T-shirt/top vs ankle boot; the book's dropout on the output caps it (about 1.0 "
+            "in eval mode)",
+        ),
+        BookFigure("epochs_run", 50, "fixed length"),
+    ),
+    "gan-exp": (
+        BookFigure(
+            "metrics.relation_median_rel_error", 0.03, "about 3% median relative error of y"
+        ),
+        BookFigure("epochs_run", 1050, "about: the stop rule (patience 1000) fires there"),
+    ),
+    "gan-multiples-of-5": (
+        BookFigure("metrics.validity", (0.998, 1.0), "share of multiples of 5"),
+        BookFigure("metrics.coverage", (0.80, 0.85), "16-17 of the 20 multiples appear"),
+        BookFigure("metrics.covered", (16, 17), "of 20 (partial mode collapse)"),
+        BookFigure("epochs_run", 1300, "about; the book counts iterations (one batch of 10 each)"),
+    ),
+}
+
+#: Figures worth a glance for each kind of run (after the book's, when there are any).
+HEADLINE_KEYS: dict[str, tuple[str, ...]] = {
+    "classifier": (
+        "test_accuracy",
+        "test_loss",
+        "best_val_loss",
+        "epochs_run",
+        "best_epoch",
+        "train_seconds",
+    ),
+    "curve": (
+        "best_value",
+        "metrics.relation_median_rel_error",
+        "metrics.w1",
+        "metrics.precision",
+        "metrics.recall",
+        "epochs_run",
+        "best_epoch",
+        "train_seconds",
+    ),
+    "integers": (
+        "metrics.validity",
+        "metrics.coverage",
+        "metrics.js",
+        "epochs_run",
+        "best_epoch",
+        "train_seconds",
+    ),
+}
+
+LABELS = {
+    "test_accuracy": "test accuracy",
+    "test_loss": "test loss",
+    "best_val_loss": "best validation loss",
+    "epochs_run": "epochs run",
+    "best_epoch": "best epoch",
+    "train_seconds": "training time (s)",
+    "seconds_per_epoch": "seconds per epoch",
+    "best_value": "best monitored value",
+    "metrics.relation_median_rel_error": "median relative error of y",
+    "metrics.validity": "validity",
+    "metrics.coverage": "coverage",
+    "metrics.covered": "valid values generated",
+    "metrics.js": "JS divergence",
+    "metrics.w1": "Wasserstein-1 (scaled)",
+}
+
+#: What each plot shows, by file stem; (kind, stem) wins over stem.
+CAPTIONS: dict[Any, str] = {
+    ("classifier", "loss"): "Training and validation loss per epoch (dashed: the best epoch).",
+    ("classifier", "accuracy"): "Validation accuracy per epoch.",
+    "confusion_matrix": "Confusion matrix on the test set: rows are true classes, columns "
+    "predicted ones.",
+    "predictions": "Test images with the predicted label (true label below); wrong ones in red.",
+    "real": "The real training data.",
+    "generated": "The best generator's samples (green) over the real data (red).",
+    "training": "Training animation: the generator's samples from fixed noise, epoch by epoch.",
+    ("gan", "loss"): "Discriminator and generator loss per epoch (dashed: the best epoch).",
+}
+PLOT_ORDER = (
+    "loss",
+    "accuracy",
+    "confusion_matrix",
+    "predictions",
+    "real",
+    "generated",
+    "training",
+)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def format_value(value: Any) -> str:
+    """How the page writes a value from ``summary.json`` (the browser test uses this too).
+
+    Integers get thousands separators, floats four decimals (three significant digits in
+    scientific notation below 0.001, one decimal from 1,000 up), booleans yes/no, JSON null
+    (a non-finite figure or one not recorded) a dash, lists and dicts compact JSON.
+    """
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if abs(value) >= 1000:
+            return f"{value:,.1f}"
+        if value == 0 or abs(value) >= 1e-3:
+            return f"{value:.4f}"
+        return f"{value:.3e}"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
+
+
+def format_book(value: float | int | tuple[float, float]) -> str:
+    """A book figure: a number as :func:`format_value`, a range as ``low-high``."""
+    if isinstance(value, tuple):
+        return f"{format_value(value[0])}–{format_value(value[1])}"
+    return format_value(value)
+
+
+#: What :func:`lookup` returns for a key the summary does not have.
+MISSING = object()
+
+
+def lookup(summary: Mapping[str, Any], key: str) -> Any:
+    """``summary[key]``, or ``summary[a][b]`` for ``key = "a.b"``; :data:`MISSING` if absent."""
+    if key in summary:
+        return summary[key]
+    head, _, rest = key.partition(".")
+    inner = summary.get(head)
+    if rest and isinstance(inner, Mapping) and rest in inner:
+        return inner[rest]
+    return MISSING
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _figure(key: str, value: Any) -> str:
+    """A summary figure as a span the browser test can check (data-key, data-value)."""
+    return (
+        f'<span class="fig" data-key="{_esc(key)}" '
+        f'data-value="{_esc(json.dumps(value))}">{_esc(format_value(value))}</span>'
+    )
+
+
+def _label(key: str) -> str:
+    if key in LABELS:
+        return LABELS[key]
+    return key.removeprefix("metrics.").replace("_", " ")
+
+
+# --------------------------------------------------------------------------- what the run is
+
+
+def job_key(summary: Mapping[str, Any]) -> str | None:
+    """The book job a run corresponds to (a key of :data:`BOOK`), or None."""
+    kind = summary.get("kind")
+    if kind == "classifier":
+        config = summary.get("config") or {}
+        task = summary.get("task") or config.get("task")
+        key = f"classify-{task}"
+        return key if key in BOOK else None
+    if kind == "gan":
+        data = summary.get("data") or {}
+        data_kind = data.get("kind")
+        name = str(data.get("name", ""))
+        if data_kind == "curve" and name == "exp":
+            return "gan-exp"
+        if data_kind == "integers" and _multiples_of_5(data):
+            return "gan-multiples-of-5"
+    return None
+
+
+def _multiples_of_5(data: Mapping[str, Any]) -> bool:
+    """Whether integer data is the book's pattern: the multiples of 5 in [0, 100)."""
+    words = " ".join(str(data.get(k, "")) for k in ("name", "description", "pattern"))
+    if "multiples of 5 in [0, 100)" in words:
+        return True
+    spec = data.get("spec") if isinstance(data.get("spec"), Mapping) else data
+    return spec.get("multiple_of") == 5 and spec.get("max_value", 100) == 100
+
+
+def describe(summary: Mapping[str, Any]) -> str:
+    """One line: what was trained (``"Fashion-MNIST 10-class classifier (mlp)"``, ...)."""
+    kind = summary.get("kind")
+    if kind == "classifier":
+        task = summary.get("task", "?")
+        what = "10-class" if task == "multiclass" else "binary (T-shirt/top vs ankle boot)"
+        return f"Fashion-MNIST {what} classifier ({summary.get('model', '?')})"
+    if kind == "gan":
+        data = summary.get("data") or {}
+        name = data.get("name") or data.get("description") or "?"
+        return f"GAN on {name} ({data.get('kind', '?')} data)"
+    return f"{kind or 'unknown'} run"
+
+
+def headline_keys(summary: Mapping[str, Any]) -> list[str]:
+    """The summary keys the page puts first: the book's for this job, then the kind's."""
+    job = job_key(summary)
+    keys = [figure.key for figure in BOOK.get(job or "", ())]
+    kind = summary.get("kind")
+    if kind == "gan":
+        kind = (summary.get("data") or {}).get("kind")
+    defaults = HEADLINE_KEYS.get(str(kind))
+    if defaults is None:
+        defaults = tuple(
+            k for k, v in summary.items() if isinstance(v, (int, float)) and k != "seed"
+        )[:6]
+    for key in defaults:
+        if key not in keys and lookup(summary, key) is not MISSING:
+            keys.append(key)
+    return keys
+
+
+# --------------------------------------------------------------------------- page parts
+
+CSS = """
+:root { --ink: #1f2328; --muted: #57606a; --line: #d0d7de; --soft: #f6f8fa; --accent: #0969da; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: var(--ink); margin: 0 auto; max-width: 1100px; padding: 1.5rem; }
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.2rem; margin: 2rem 0 .6rem; border-bottom: 1px solid var(--line);
+     padding-bottom: .3rem; }
+p.lead { color: var(--muted); margin: 0 0 1rem; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .7rem; text-align: left;
+         vertical-align: top; }
+th { background: var(--soft); font-weight: 600; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+td a { white-space: nowrap; }
+tr.best td { background: #dafbe1; }
+.note { color: var(--muted); font-size: .88rem; }
+.fig { font-weight: 600; }
+.headline td.num .fig { font-size: 1.1rem; }
+.cards { display: flex; flex-wrap: wrap; gap: 1rem; }
+figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: .6rem;
+         background: #fff; flex: 1 1 420px; max-width: 100%; }
+figure.wide { flex-basis: 100%; }
+figure.small { flex: 0 1 300px; }
+figure img { display: block; max-width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: .88rem; margin-top: .4rem; max-width: 640px; }
+.scroll { overflow-x: auto; }
+code { background: var(--soft); padding: 0 .25rem; border-radius: 3px; }
+a { color: var(--accent); }
+footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; }
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        # No favicon request, no scripts, nothing fetched: the page is one file.
+        '<link rel="icon" href="data:,">\n'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "img-src data:; style-src 'unsafe-inline'\">\n"
+        f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        f"{body}\n</body>\n</html>\n"
+    )
+
+
+def _table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    numeric: Sequence[bool] = (),
+    row_classes: Sequence[str] = (),
+    css_class: str = "",
+) -> str:
+    """An HTML table; cells in ``rows`` are already HTML (escape them first)."""
+    numeric = list(numeric) + [False] * (len(header) - len(numeric))
+    head = "".join(
+        f'<th class="num">{_esc(h)}</th>' if n else f"<th>{_esc(h)}</th>"
+        for h, n in zip(header, numeric, strict=True)
+    )
+    body = []
+    for i, row in enumerate(rows):
+        cells = "".join(
+            f'<td class="num">{c}</td>' if n else f"<td>{c}</td>"
+            for c, n in zip(row, numeric, strict=True)
+        )
+        cls = row_classes[i] if i < len(row_classes) and row_classes[i] else ""
+        body.append(f'<tr class="{cls}">{cells}</tr>' if cls else f"<tr>{cells}</tr>")
+    attr = f' class="{css_class}"' if css_class else ""
+    return (
+        f'<div class="scroll"><table{attr}><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _difference(value: Any, book: float | int | tuple[float, float]) -> str:
+    """This run minus the book (a number), or where it falls against the book's range."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return ""
+    if isinstance(book, tuple):
+        low, high = book
+        if value < low:
+            return f"below by {format_value(low - value)}"
+        if value > high:
+            return f"above by {format_value(value - high)}"
+        return "within the book's range"
+    diff = value - book
+    return ("+" if diff >= 0 else "−") + format_value(abs(diff))
+
+
+def headline_section(summary: Mapping[str, Any]) -> str:
+    """The headline figures beside the book's, with the difference."""
+    job = job_key(summary)
+    book = {figure.key: figure for figure in BOOK.get(job or "", ())}
+    rows = []
+    for key in headline_keys(summary):
+        value = lookup(summary, key)
+        shown = (
+            '<span class="note">not recorded</span>' if value is MISSING else _figure(key, value)
+        )
+        figure = book.get(key)
+        rows.append(
+            (
+                _esc(_label(key)),
+                shown,
+                _esc(format_book(figure.value)) if figure else "",
+                _esc(_difference(value, figure.value)) if figure else "",
+                f'<span class="note">{_esc(figure.note)}</span>' if figure else "",
+            )
+        )
+    caveats = []
+    config = summary.get("config") if isinstance(summary.get("config"), Mapping) else {}
+    if job and config.get("preset") not in (None, "book"):
+        caveats.append(
+            f"this run used the {config.get('preset')} preset; <code>--preset book</code> "
+            "repeats the book's settings"
+        )
+    if job and summary.get("kind") == "classifier" and summary.get("model") not in (None, "mlp"):
+        caveats.append("the book's figures are for its MLP")
+    intro = (
+        f'<p class="note">Book figures: <em>Learn Generative AI with PyTorch</em> (M. Liu, '
+        f"2024), job <code>{_esc(job)}</code>{''.join('; ' + c for c in caveats)}.</p>"
+        if job
+        else '<p class="note">The book reports no figures for this job.</p>'
+    )
+    table = _table(
+        ("figure", "this run", "book", "vs book", "note"),
+        rows,
+        numeric=(False, True, True, True, False),
+        css_class="headline",
+    )
+    return f'<section id="headline"><h2>Headline</h2>{intro}{table}</section>'
+
+
+def _flatten(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.extend(_flatten(value, f"{name}."))
+        else:
+            out.append((name, value))
+    return out
+
+
+def _setting(value: Any) -> str:
+    """A setting as given: strings bare, everything else as JSON (0.0005, true, null)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def settings_section(config: Mapping[str, Any]) -> str:
+    """The run's settings (config.json), nested keys flattened to ``data.spec.x``."""
+    rows = [(f"<code>{_esc(k)}</code>", _esc(_setting(v))) for k, v in _flatten(config)]
+    if not rows:
+        return '<section id="settings"><h2>Settings</h2><p>No config.json.</p></section>'
+    return f'<section id="settings"><h2>Settings</h2>{_table(("setting", "value"), rows)}</section>'
+
+
+def figures_section(summary: Mapping[str, Any]) -> str:
+    """Every other figure in summary.json (scalars, and one level of nested dicts)."""
+    rows = []
+    skip = {"config", "confusion_matrix"}
+    for key, value in summary.items():
+        if key in skip:
+            continue
+        if isinstance(value, Mapping):
+            for inner, item in value.items():
+                if not isinstance(item, (Mapping, list)):
+                    name = f"{key}.{inner}"
+                    rows.append((f"<code>{_esc(name)}</code>", _figure(name, item)))
+        elif not isinstance(value, list):
+            rows.append((f"<code>{_esc(key)}</code>", _figure(key, value)))
+    table = _table(("summary.json key", "value"), rows, numeric=(False, True))
+    return f'<section id="summary"><h2>All figures (summary.json)</h2>{table}</section>'
+
+
+def _data_uri(path: Path) -> str:
+    mime = IMAGE_TYPES[path.suffix.lower()]
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _plot_sort_key(path: Path) -> tuple[int, str]:
+    stem = path.stem
+    return (PLOT_ORDER.index(stem) if stem in PLOT_ORDER else len(PLOT_ORDER), path.name)
+
+
+def _caption(summary: Mapping[str, Any], path: Path) -> str:
+    kind, stem = summary.get("kind"), path.stem
+    if (kind, stem) in CAPTIONS:
+        return CAPTIONS[(kind, stem)]
+    if stem in CAPTIONS:
+        return CAPTIONS[stem]
+    if kind == "gan" and stem == summary.get("monitor"):
+        return f"{stem} (the monitored figure) on held-out data, per evaluation."
+    return stem.replace("_", " ")
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of an image file from its header, or None if it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+
+
+def _image(path: Path, caption: str, small: bool = False) -> str:
+    size = image_size(path)
+    wide = size is not None and size[0] > 800
+    css = ' class="small"' if small else ' class="wide"' if wide else ""
+    dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+    return (
+        f"<figure{css}>"
+        f'<img src="{_data_uri(path)}"{dims} alt="{_esc(caption)}" '
+        f'data-file="{_esc(path.name)}"><figcaption>{_esc(caption)} '
+        f"<code>{_esc(path.name)}</code></figcaption></figure>"
+    )
+
+
+def _frame_caption(path: Path) -> str:
+    """``epoch_00025.png`` -> ``epoch 25``."""
+    match = re.fullmatch(r"([a-z]+)_0*(\d+)", path.stem)
+    return f"{match[1]} {match[2]}" if match else path.stem.replace("_", " ")
+
+
+def evenly(n: int, limit: int, keep: Iterable[int] = ()) -> list[int]:
+    """About ``limit`` indices out of ``range(n)``: evenly spaced, the first and last, and
+    every index in ``keep``; all of them when ``n <= limit``."""
+    if n <= limit:
+        return list(range(n))
+    kept = {i for i in keep if 0 <= i < n}
+    spaced = max(2, limit - len(kept))
+    chosen = {round(i * (n - 1) / (spaced - 1)) for i in range(spaced)}
+    return sorted(chosen | kept)
+
+
+def plots_section(summary: Mapping[str, Any], plots_dir: Path) -> str:
+    """Every plot in plots/ (PNG, GIF, ...), inlined; a thinned set of snapshot frames."""
+    files = (
+        sorted(
+            (p for p in plots_dir.glob("*") if p.is_file() and p.suffix.lower() in IMAGE_TYPES),
+            key=_plot_sort_key,
+        )
+        if plots_dir.is_dir()
+        else []
+    )
+    if not files:
+        return (
+            '<section id="plots"><h2>Plots</h2><p>No plots in this run folder (trained with '
+            "<code>--no-plots</code>?).</p></section>"
+        )
+    cards = "".join(_image(p, _caption(summary, p)) for p in files)
+    parts = [f'<section id="plots"><h2>Plots</h2><div class="cards">{cards}</div>']
+    snapshots = sorted(
+        p for p in (plots_dir / "snapshots").glob("*") if p.suffix.lower() in IMAGE_TYPES
+    )
+    if snapshots:
+        shown = [snapshots[i] for i in evenly(len(snapshots), MAX_SNAPSHOTS)]
+        note = (
+            f"all {len(snapshots)}"
+            if len(shown) == len(snapshots)
+            else f"{len(shown)} of {len(snapshots)}, evenly spaced (the animation has them all)"
+        )
+        frames = "".join(_image(p, _frame_caption(p), small=True) for p in shown)
+        parts.append(
+            f'<h3>Snapshots</h3><p class="note">Generated points from fixed noise during '
+            f"training: {_esc(note)}; <code>plots/snapshots/</code>.</p>"
+            f'<div class="cards">{frames}</div>'
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def read_metrics(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """metrics.csv as (columns, rows of strings); empty if the file is missing."""
+    if not path.exists():
+        return [], []
+    try:
+        with path.open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            return list(reader.fieldnames or []), rows
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise RunFileError(f"{path} is not a readable CSV file ({exc})") from exc
+
+
+def metrics_section(summary: Mapping[str, Any], metrics_path: Path) -> str:
+    """The per-epoch metrics table, thinned to about :data:`MAX_TABLE_ROWS` rows."""
+    columns, rows = read_metrics(metrics_path)
+    if not rows:
+        return '<section id="metrics"><h2>Metrics per epoch</h2><p>No metrics.csv.</p></section>'
+    best = str(summary.get("best_epoch"))
+    best_rows = [i for i, row in enumerate(rows) if row.get("epoch") == best]
+    chosen = evenly(len(rows), MAX_TABLE_ROWS, best_rows)
+    if len(chosen) < len(rows):
+        note = (
+            f"Showing {len(chosen)} of {len(rows):,} rows: evenly spaced, with the first, the "
+            "best (highlighted) and the last; every row is in <code>metrics.csv</code>."
+        )
+    else:
+        note = f"All {len(rows):,} rows of <code>metrics.csv</code>; the best epoch is highlighted."
+    table = _table(
+        columns,
+        ([_esc(rows[i].get(c) or "") for c in columns] for i in chosen),
+        numeric=[True] * len(columns),
+        row_classes=["best" if rows[i].get("epoch") == best else "" for i in chosen],
+    )
+    return (
+        f'<section id="metrics"><h2>Metrics per epoch</h2><p class="note">{note}</p>'
+        f"{table}</section>"
+    )
+
+
+def _summary_line(summary: Mapping[str, Any], config: Mapping[str, Any]) -> str:
+    epochs = summary.get("epochs_run")
+    parts = [f"{format_value(epochs)} epochs" if epochs is not None else ""]
+    if summary.get("best_epoch") is not None:
+        parts.append(f"best epoch {format_value(summary['best_epoch'])}")
+    if summary.get("stopped_early"):
+        parts.append("stopped early")
+    if isinstance(summary.get("train_seconds"), (int, float)):
+        parts.append(f"{_seconds(summary['train_seconds'])} s")
+    if summary.get("device"):
+        parts.append(f"on {summary['device']}")
+    preset = (summary.get("config") or config.get("config") or config).get("preset")
+    if preset:
+        parts.append(f"preset {preset}")
+    return ", ".join(p for p in parts if p)
+
+
+def render_report(run_dir: str | Path) -> str:
+    """The report page of a finished run folder, as HTML text."""
+    run_dir = Path(run_dir)
+    summary = runs.read_json(run_dir / runs.SUMMARY_FILE)
+    if not isinstance(summary, dict):
+        raise RunFileError(f"{run_dir / runs.SUMMARY_FILE} is not a genlab summary")
+    config_path = run_dir / runs.CONFIG_FILE
+    config = runs.read_json(config_path) if config_path.exists() else summary.get("config") or {}
+    if not isinstance(config, dict):
+        config = {"config": config}
+    title = describe(summary)
+    versions = summary.get("versions") or {}
+    footer = ", ".join(f"{_esc(k)} {_esc(v)}" for k, v in versions.items())
+    body = (
+        f"<header><h1>{_esc(title)}</h1>"
+        f'<p class="lead">Run folder <code>{_esc(run_dir.resolve().name)}</code>: '
+        f"{_esc(_summary_line(summary, config))}.</p></header>\n"
+        f"{headline_section(summary)}\n"
+        f"{plots_section(summary, run_dir / 'plots')}\n"
+        f"{settings_section(config)}\n"
+        f"{metrics_section(summary, run_dir / runs.METRICS_FILE)}\n"
+        f"{figures_section(summary)}\n"
+        f"<footer>Written by genlab from <code>summary.json</code>, <code>config.json</code>, "
+        f"<code>metrics.csv</code> and <code>plots/</code>. {footer}</footer>"
+    )
+    return _page(f"genlab: {title}", body)
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write the run's report page (default ``run_dir/report.html``); return its path.
+
+    Raises :class:`RunFileError` if ``run_dir`` holds no finished run (no summary.json).
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunFileError(f"{run_dir} is not a folder; give the --out folder of a training run")
+    if not (run_dir / runs.SUMMARY_FILE).exists():
+        raise RunFileError(
+            f"{run_dir} holds no finished run (no {runs.SUMMARY_FILE}); train it to the end or "
+            "resume it first"
+        )
+    path = Path(out) if out is not None else run_dir / REPORT_FILE
+    runs.atomic_write_bytes(path, render_report(run_dir).encode("utf-8"))
+    return path
+
+
+# --------------------------------------------------------------------------- index page
+
+
+def _href(target: Path, base: Path) -> str:
+    relative = os.path.relpath(target.resolve(), base.resolve())
+    return quote(Path(relative).as_posix())
+
+
+def _stale(report: Path, summary: Path) -> bool:
+    """Whether ``report`` is missing or older than the run's summary."""
+    try:
+        return report.stat().st_mtime < summary.stat().st_mtime
+    except FileNotFoundError:
+        return True
+
+
+def _seconds(value: Any) -> str:
+    return f"{value:,.1f}" if isinstance(value, (int, float)) else "—"
+
+
+def write_index(
+    root_dir: str | Path, run_dirs: Iterable[str | Path], out: str | Path | None = None
+) -> Path:
+    """Write an index page linking every run's report with its headline figure.
+
+    The page goes to ``out`` (default ``root_dir/index.html``) and links each report by a
+    relative path, so the folder can be moved or archived whole. A run without a
+    ``report.html``, or with one older than its ``summary.json`` (the run was trained again),
+    gets one written first. Returns the index page's path.
+    """
+    root_dir = Path(root_dir)
+    path = Path(out) if out is not None else root_dir / INDEX_FILE
+    rows = []
+    for run_dir in map(Path, run_dirs):
+        report = run_dir / REPORT_FILE
+        if _stale(report, run_dir / runs.SUMMARY_FILE):
+            write_report(run_dir)
+        summary = runs.read_json(run_dir / runs.SUMMARY_FILE)
+        keys = headline_keys(summary)
+        key = keys[0] if keys else None
+        value = lookup(summary, key) if key else MISSING
+        book = {f.key: f for f in BOOK.get(job_key(summary) or "", ())}.get(key or "")
+        rows.append(
+            (
+                f'<a href="{_esc(_href(report, path.parent))}">{_esc(run_dir.name)}</a>',
+                _esc(describe(summary)),
+                _esc(_label(key)) if key else "",
+                _figure(key, value) if key and value is not MISSING else "—",
+                _esc(format_book(book.value)) if book else "",
+                _esc(format_value(summary.get("epochs_run"))),
+                _esc(_seconds(summary.get("train_seconds"))),
+            )
+        )
+    table = _table(
+        ("run", "what", "headline figure", "this run", "book", "epochs", "seconds"),
+        rows,
+        numeric=(False, False, False, True, True, True, True),
+    )
+    body = (
+        "<header><h1>genlab runs</h1>"
+        f'<p class="lead">{len(rows)} run{"" if len(rows) == 1 else "s"}; each links to its '
+        "report (plots, settings, metrics).</p></header>"
+        f"{table}"
+    )
+    runs.atomic_write_bytes(path, _page("genlab runs", body).encode("utf-8"))
+    return path
