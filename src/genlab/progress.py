@@ -29,6 +29,9 @@ class Reporter:
     def start(self, total: int, description: str = "", initial: int = 0) -> None:
         """Work of ``total`` steps starts (``initial`` of them already done)."""
 
+    def log(self, step: int, row: Mapping[str, Any]) -> None:
+        """Every figure of step ``step`` (for loggers such as TensorBoard); shown nowhere."""
+
     def update(self, step: int, values: Mapping[str, Any]) -> None:
         """Step ``step`` (1-based) is done; ``values`` are the figures to show."""
 

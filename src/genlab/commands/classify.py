@@ -11,6 +11,7 @@ import torch
 
 from genlab.commands.common import (
     add_training_flags,
+    finish_reporter,
     overrides,
     print_figures,
     reporter_for,
@@ -126,10 +127,11 @@ def run_train(args: argparse.Namespace) -> int:
     from genlab.training.classifier import train_classifier
 
     out, resume = run_dir_from_args(args)
+    reporter = reporter_for(args, out)
     run = train_classifier(
         config_from_args(args),
         out=out,
-        reporter=reporter_for(args),
+        reporter=reporter,
         overwrite=args.overwrite,
         plots=not args.no_plots,
         resume=resume,
@@ -152,6 +154,7 @@ def run_train(args: argparse.Namespace) -> int:
         title=f"{config.task} {config.model}: run folder {out}",
     )
     report_after_training(args, out)
+    finish_reporter(reporter, out)
     return 0
 
 

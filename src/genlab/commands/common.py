@@ -68,6 +68,14 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: dict[str, Any]
     )
     out.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_quiet_flag(out)
+    out.add_argument(
+        "--tensorboard",
+        nargs="?",
+        const="",
+        metavar="LOGDIR",
+        help="also log figures and plots for TensorBoard (default LOGDIR: OUT/tensorboard; "
+        "needs pip install 'genlab[tensorboard]')",
+    )
 
 
 def add_quiet_flag(parser: argparse._ActionsContainer) -> None:
@@ -91,9 +99,22 @@ def overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any
     return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
-def reporter_for(args: argparse.Namespace) -> Reporter:
-    """The progress reporter for this command's ``--quiet`` flag and terminal."""
-    return make_reporter(quiet=getattr(args, "quiet", False))
+def reporter_for(args: argparse.Namespace, out: str | None = None) -> Reporter:
+    """The progress reporter for ``--quiet``, the terminal, and ``--tensorboard``."""
+    reporter = make_reporter(quiet=getattr(args, "quiet", False))
+    log_dir = getattr(args, "tensorboard", None)
+    if log_dir is not None and out is not None:
+        from genlab.tensorboard import TensorBoardReporter
+
+        reporter = TensorBoardReporter(reporter, log_dir or f"{out}/tensorboard")
+    return reporter
+
+
+def finish_reporter(reporter: Reporter, out: str) -> None:
+    """After a run: hand the run's plots to TensorBoard when it is logging."""
+    add_plots = getattr(reporter, "add_plots", None)
+    if add_plots is not None:
+        add_plots(out)
 
 
 def print_figures(figures: dict[str, Any], title: str = "") -> None:

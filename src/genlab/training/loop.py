@@ -102,6 +102,7 @@ def run_epochs(
                 row["seconds"] = time.perf_counter() - started
                 history.append(row)
                 result.epochs_run = epoch
+                reporter.log(epoch, row)
                 reporter.update(epoch, {k: row[k] for k in show if k in row})
                 if on_epoch_end is not None:
                     on_epoch_end(epoch, history, stop)
