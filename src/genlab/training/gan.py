@@ -7,6 +7,12 @@ fixed noise batch and asks the data for its figures (``quick_evaluate`` when the
 else ``evaluate``); early stopping watches ``data.monitor`` through the shared
 :func:`~genlab.training.loop.run_epochs`, which restores the best generator at the end.
 
+Besides the protocol, the engine uses four optional attributes of a data adapter when it has
+them: ``quick_evaluate(samples)`` (the monitored figure, cheap, for the checks),
+``monitor_target`` (the best value the figure can take: training stops when it is reached),
+``progress_keys`` (more figures for the progress bar) and ``decoder()`` (the decoding as an
+``nn.Module``, for :mod:`genlab.export`).
+
 The model file (``model.pt``, via :mod:`genlab.training.runs`) holds the generator's weights,
 the :class:`~genlab.config.GanConfig` and ``data.to_dict()`` (for curves: the column transform
 and the held-out points), so :func:`load_gan` rebuilds everything ``sample``/``eval`` need.
@@ -18,7 +24,8 @@ import copy
 import importlib
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +41,7 @@ from genlab.errors import ConfigError, RunFileError, TrainingError
 from genlab.models.gan import Generator, build_discriminator, build_generator
 from genlab.progress import Reporter
 from genlab.training import runs
+from genlab.training.checkpoint import Checkpoint
 from genlab.training.early_stopping import EarlyStopping
 from genlab.training.loop import LoopResult, make_adam, run_epochs
 
@@ -60,8 +68,10 @@ def data_from_dict(values: dict[str, Any]) -> GanData:
     kind = values.get("kind") if isinstance(values, dict) else None
     target = DATA_ADAPTERS.get(str(kind))
     if target is None:
-        raise RunFileError(f"the model file describes data of unknown kind {kind!r}; "
-                           "it was written by another genlab version")
+        raise RunFileError(
+            f"the model file describes data of unknown kind {kind!r}; "
+            "it was written by another genlab version"
+        )
     module_name, class_name = target.split(":")
     try:
         adapter = getattr(importlib.import_module(module_name), class_name)
@@ -75,16 +85,20 @@ def data_from_dict(values: dict[str, Any]) -> GanData:
 
 def build_networks(config: GanConfig, dim: int) -> tuple[Generator, nn.Module]:
     """The generator and discriminator for data ``dim`` wide, as ``config`` sizes them."""
-    generator = build_generator(config.latent_dim, dim, config.g_hidden, config.g_activation,
-                                config.g_out_activation)
-    discriminator = build_discriminator(dim, config.d_hidden, config.d_activation,
-                                        config.d_dropout)
+    generator = build_generator(
+        config.latent_dim, dim, config.g_hidden, config.g_activation, config.g_out_activation
+    )
+    discriminator = build_discriminator(dim, config.d_hidden, config.d_activation, config.d_dropout)
     return generator, discriminator
 
 
 def discriminator_step(
-    generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
-    real: torch.Tensor, noise: torch.Tensor, loss_fn: nn.Module | None = None,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    real: torch.Tensor,
+    noise: torch.Tensor,
+    loss_fn: nn.Module | None = None,
 ) -> torch.Tensor:
     """One discriminator update: real batch labelled 1, ``generator(noise)`` labelled 0.
 
@@ -107,8 +121,11 @@ def discriminator_step(
 
 
 def generator_step(
-    generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
-    noise: torch.Tensor, loss_fn: nn.Module | None = None,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    noise: torch.Tensor,
+    loss_fn: nn.Module | None = None,
 ) -> torch.Tensor:
     """One generator update: make the discriminator call ``generator(noise)`` real (label 1).
 
@@ -166,8 +183,13 @@ def latent_noise(
 
 @torch.no_grad()
 def generate(
-    generator: nn.Module, data: GanData, n: int | None = None, *, seed: int = 0,
-    noise: torch.Tensor | None = None, batch_size: int = 65_536,
+    generator: nn.Module,
+    data: GanData,
+    n: int | None = None,
+    *,
+    seed: int = 0,
+    noise: torch.Tensor | None = None,
+    batch_size: int = 65_536,
 ) -> torch.Tensor:
     """Decoded samples for ``noise`` (or ``n`` noise vectors from ``seed``), eval mode."""
     generator.eval()
@@ -177,12 +199,40 @@ def generate(
             raise ConfigError("give n or noise")
         noise = latent_noise(n, generator.latent_dim, seed, device)
     noise = noise.to(device)
-    parts = [data.decode(generator(noise[i : i + batch_size]))
-             for i in range(0, noise.shape[0], batch_size)]
+    parts = [
+        data.decode(generator(noise[i : i + batch_size]))
+        for i in range(0, noise.shape[0], batch_size)
+    ]
     return torch.cat(parts).cpu()
 
 
+class TargetEarlyStopping(EarlyStopping):
+    """:class:`EarlyStopping` that also stops as soon as the figure reaches ``target``, the
+    best it can ever be (a data adapter's optional ``monitor_target``): the first generator
+    that reaches it is kept, and nothing after it could beat it."""
+
+    def __init__(
+        self,
+        patience: int | None = 10,
+        min_delta: float = 0.0,
+        mode: str = "min",
+        target: float | None = None,
+    ) -> None:
+        super().__init__(patience, min_delta, mode)
+        self.target = target
+
+    def update(self, value: float, epoch: int, state: Any = None) -> bool:
+        """Record the check; stop on patience or when ``value`` reaches the target."""
+        stop = super().update(value, epoch, state)
+        if self.target is None or value != value:  # no target, or NaN
+            return stop
+        reached = value <= self.target if self.mode == "min" else value >= self.target
+        return stop or reached
+
+
 def _check_figures(data: GanData) -> Callable[[torch.Tensor], dict[str, float]]:
+    """What the checks every few epochs call: the data's optional ``quick_evaluate`` (the
+    monitored figure and its parts, cheap), else its full ``evaluate``."""
     quick = getattr(data, "quick_evaluate", None)
     return quick if callable(quick) else data.evaluate
 
@@ -211,22 +261,27 @@ class GanRun:
 
     def _repr_html_(self) -> str:
         metrics = self.summary.get("metrics", {})
-        rows = "".join(f"<tr><td>{k}</td><td>{v:.4g}</td></tr>" for k, v in metrics.items()
-                       if isinstance(v, float))
+        rows = "".join(
+            f"<tr><td>{k}</td><td>{v:.4g}</td></tr>"
+            for k, v in metrics.items()
+            if isinstance(v, float)
+        )
         return f"<b>genlab GAN</b> ({self.data.name})<table>{rows}</table>"
 
 
-def save_gan(path: str | Path, generator: nn.Module, config: GanConfig, data: GanData,
-             **extra: Any) -> None:
+def save_gan(
+    path: str | Path, generator: nn.Module, config: GanConfig, data: GanData, **extra: Any
+) -> None:
     """The model file: generator weights + config + data description (tensors and plain
     values only)."""
-    runs.save_model_file(path, KIND, config.to_dict(), generator.state_dict(),
-                         data=data.to_dict(), **extra)
+    runs.save_model_file(
+        path, KIND, config.to_dict(), generator.state_dict(), data=data.to_dict(), **extra
+    )
 
 
-def load_gan(path: str | Path) -> tuple[Generator, GanConfig, GanData]:
-    """Rebuild the generator (eval mode, CPU), its config and its data from a run folder or
-    model file. A file of another kind is refused with a clear error."""
+def load_gan(path: str | Path) -> GanRun:
+    """Rebuild a trained GAN (generator in eval mode, on the CPU; its config and data) from a
+    run folder or model file. A file of another kind is refused with a clear error."""
     payload = runs.load_model_file(path, KIND)
     try:
         config = GanConfig.from_dict(payload["config"])
@@ -237,16 +292,19 @@ def load_gan(path: str | Path) -> tuple[Generator, GanConfig, GanData]:
     try:
         generator.load_state_dict(payload["state_dict"])
     except (RuntimeError, KeyError) as exc:
-        raise RunFileError(f"{path}: the weights do not fit the generator its config "
-                           "describes") from exc
+        raise RunFileError(
+            f"{path}: the weights do not fit the generator its config describes"
+        ) from exc
     generator.eval()
-    return generator, config, data
+    run_dir = Path(path) if Path(path).is_dir() else Path(path).parent
+    summary_path = run_dir / runs.SUMMARY_FILE
+    summary = runs.read_json(summary_path) if summary_path.exists() else {}
+    return GanRun(generator=generator, data=data, config=config, summary=summary, out_dir=run_dir)
 
 
 def _real_points(data: GanData, batch_size: int, max_points: int) -> torch.Tensor:
     """Real points in the data's units for plots: one decoded epoch of real batches."""
-    batches = data.real_batches(batch_size, torch.Generator().manual_seed(0),
-                                torch.device("cpu"))
+    batches = data.real_batches(batch_size, torch.Generator().manual_seed(0), torch.device("cpu"))
     return data.decode(torch.cat(batches))[:max_points].detach().cpu()
 
 
@@ -258,24 +316,58 @@ def train_gan(
     reporter: Reporter | None = None,
     overwrite: bool = False,
     plots: bool = True,
+    resume: bool = False,
     final_samples: int = FINAL_SAMPLES,
 ) -> GanRun:
     """Train a GAN on ``data``, evaluate the best generator, save a run folder.
 
-    ``out`` (optional) is the run folder: ``config.json``, ``metrics.csv``, ``model.pt``,
-    ``summary.json``, ``plots/``. Returns a :class:`GanRun` whose generator has the best
-    weights (by ``data.monitor``) restored. A non-finite loss or figure stops training with a
-    :class:`TrainingError`; the best generator so far is saved to the run folder first.
+    ``config`` defaults to :class:`GanConfig()`. ``out`` (optional) is the run folder:
+    ``config.json``, ``metrics.csv``, ``checkpoint.pt`` (the full state, every few seconds),
+    ``model.pt`` (the best generator), ``summary.json``, ``plots/``. ``resume=True`` goes on
+    from ``out``'s checkpoint with the config stored there (``config`` is ignored; ``data``
+    must be the same data) and ends exactly where the uninterrupted run would. Returns a
+    :class:`GanRun` whose generator has the best weights (by ``data.monitor``). A non-finite
+    loss or figure stops training with a :class:`TrainingError`; the best generator so far
+    is saved to ``model.pt`` first, and ``checkpoint.pt`` keeps the last good state.
     """
-    config = config or GanConfig()
-    out_dir = runs.prepare_run_dir(out, overwrite) if out is not None else None
+    with runs.open_run_dir(out, overwrite, resume) as out_dir, _cpu_threads(config):
+        if resume and out_dir is not None:
+            config = GanConfig.from_dict(runs.read_json(out_dir / runs.CONFIG_FILE))
+        return _train_gan(
+            data, config or GanConfig(), out_dir, reporter, plots, resume, final_samples
+        )
+
+
+@contextmanager
+def _cpu_threads(config: GanConfig | None) -> Iterator[None]:
+    """Run the block with ``config.threads`` CPU threads (0: leave torch's setting)."""
+    threads = (config or GanConfig()).threads
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _train_gan(
+    data: GanData,
+    config: GanConfig,
+    out_dir: Path | None,
+    reporter: Reporter | None,
+    plots: bool,
+    resume: bool,
+    final_samples: int,
+) -> GanRun:
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)  # weight initialisation
     generator, discriminator = build_networks(config, data.dim)
     generator.to(device)
     discriminator.to(device)
-    g_optimizer = make_adam(generator.parameters(), config.lr, (config.beta1, config.beta2))
-    d_optimizer = make_adam(discriminator.parameters(), config.lr, (config.beta1, config.beta2))
+    betas = (config.beta1, config.beta2)
+    g_optimizer = make_adam(generator.parameters(), config.lr, betas)
+    d_optimizer = make_adam(discriminator.parameters(), config.d_lr or config.lr, betas)
     loss_fn = nn.BCEWithLogitsLoss()
     average = WeightAverage(generator, config.ema) if config.ema > 0 else None
     watched = average.module if average is not None else generator
@@ -284,11 +376,27 @@ def train_gan(
     fixed_noise = latent_noise(config.eval_samples, config.latent_dim, config.seed + 3, device)
     snapshot_noise = fixed_noise[:SNAPSHOT_POINTS]
     check_figures = _check_figures(data)
-    stopper = EarlyStopping(config.patience, config.min_delta, data.monitor_mode)
+    stopper = TargetEarlyStopping(
+        config.patience, config.min_delta, data.monitor_mode, getattr(data, "monitor_target", None)
+    )
     snapshots: list[tuple[int, torch.Tensor]] = []
+    checkpoint = None
     if out_dir is not None:
-        runs.write_json(out_dir / runs.CONFIG_FILE,
-                        {"config": config.to_dict(), "data": _plain(data.to_dict())})
+        runs.write_json(
+            out_dir / runs.CONFIG_FILE, {**config.to_dict(), "data": _data_summary(data)}
+        )
+        modules: dict[str, nn.Module] = {"generator": generator, "discriminator": discriminator}
+        if average is not None:
+            modules["generator_average"] = average.module
+        checkpoint = Checkpoint(
+            out_dir,
+            modules,
+            {"generator": g_optimizer, "discriminator": d_optimizer},
+            {"batch_order": order_rng, "noise": noise_rng},
+            extra=lambda: _snapshots_to_dict(snapshots),
+            restore_extra=lambda saved: snapshots.extend(_snapshots_from_dict(saved)),
+            interval=SAVE_INTERVAL,
+        )
 
     def one_epoch(epoch: int) -> dict[str, Any]:
         generator.train()
@@ -297,68 +405,97 @@ def train_gan(
         d_total = torch.zeros((), device=device)
         g_total = torch.zeros((), device=device)
         for real in batches:
-            n = real.shape[0]
+            n = real.shape[0]  # (n, dim)
             noise = torch.randn(n, config.latent_dim, generator=noise_rng, device=device)
-            d_total += discriminator_step(generator, discriminator, d_optimizer, real, noise,
-                                          loss_fn)
+            d_total += discriminator_step(
+                generator, discriminator, d_optimizer, real, noise, loss_fn
+            )
             noise = torch.randn(n, config.latent_dim, generator=noise_rng, device=device)
             g_total += generator_step(generator, discriminator, g_optimizer, noise, loss_fn)
             if average is not None:
                 average.update()
-        row: dict[str, Any] = {"d_loss": float(d_total) / len(batches),
-                               "g_loss": float(g_total) / len(batches)}
+        row: dict[str, Any] = {
+            "d_loss": float(d_total) / len(batches),
+            "g_loss": float(g_total) / len(batches),
+        }
         if epoch % config.eval_every == 0 or epoch == config.epochs:
-            samples = generate(watched, data, noise=fixed_noise)
-            row.update(check_figures(samples))
+            row.update(check_figures(generate(watched, data, noise=fixed_noise)))
         if plots and out_dir is not None and (epoch % config.plot_every == 0 or epoch == 1):
             snapshots.append((epoch, generate(watched, data, noise=snapshot_noise)))
         return row
 
-    last_save = [time.monotonic()]
+    last_write = [time.monotonic()]
 
     def after_epoch(epoch: int, history: list[dict[str, Any]], stop: bool) -> None:
-        if out_dir is None:
-            return
         now = time.monotonic()
-        if stop or now - last_save[0] >= SAVE_INTERVAL:
-            last_save[0] = now
+        if out_dir is not None and (stop or now - last_write[0] >= SAVE_INTERVAL):
+            last_write[0] = now
             runs.write_metrics_csv(out_dir / runs.METRICS_FILE, history)
-            if stopper.best_state is not None:
-                _save_state(out_dir, stopper.best_state, config, data, stopper.best_epoch)
 
     try:
         result = run_epochs(
-            one_epoch, max_epochs=config.epochs, stopper=stopper, monitor=data.monitor,
-            watched=watched, restore_best=config.restore_best, reporter=reporter,
-            description=f"gan {data.name}", show=("d_loss", "g_loss", data.monitor),
+            one_epoch,
+            max_epochs=config.epochs,
+            stopper=stopper,
+            monitor=data.monitor,
+            watched=watched,
+            restore_best=config.restore_best,
+            reporter=reporter,
+            description=f"gan {data.name}",
+            show=("d_loss", "g_loss", data.monitor, *getattr(data, "progress_keys", ())),
             on_epoch_end=after_epoch,
+            checkpoint=checkpoint,
+            resume=resume,
         )
     except TrainingError:
         if out_dir is not None and stopper.best_state is not None:
-            _save_state(out_dir, stopper.best_state, config, data, stopper.best_epoch)
+            best = build_networks(config, data.dim)[0]
+            best.load_state_dict({k: v.detach().cpu() for k, v in stopper.best_state.items()})
+            save_gan(out_dir / runs.MODEL_FILE, best, config, data, best_epoch=stopper.best_epoch)
         raise
-    watched.eval()
-    final = generate(watched, data, final_samples, seed=config.seed)
-    metrics = data.evaluate(final)
-    summary = {
-        "kind": KIND, "data": _plain(_data_summary(data)),
-        "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-        "stopped_early": result.stopped_early, "monitor": data.monitor,
-        "best_value": result.best_value, "train_seconds": result.train_seconds,
-        "seconds_per_epoch": result.seconds_per_epoch, "final_samples": final_samples,
-        "metrics": metrics, "seed": config.seed, "device": str(device),
-        "config": config.to_dict(),
-        "versions": {"genlab": __version__, "torch": torch.__version__,
-                     "python": platform.python_version()},
-    }
     best = build_networks(config, data.dim)[0]
     best.load_state_dict({k: v.detach().cpu() for k, v in watched.state_dict().items()})
     best.eval()
-    run = GanRun(generator=best, data=data, config=config, summary=summary,
-                 history=result.history, out_dir=out_dir)
+    final = generate(best, data, final_samples, seed=config.seed)
+    metrics = data.evaluate(final)
+    summary = {
+        "kind": KIND,
+        "data": _data_summary(data),
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "monitor": data.monitor,
+        "best_value": result.best_value,
+        "train_seconds": result.train_seconds,
+        "seconds_per_epoch": result.seconds_per_epoch,
+        "final_samples": final_samples,
+        "metrics": metrics,
+        "seed": config.seed,
+        "device": str(device),
+        "config": config.to_dict(),
+        "versions": {
+            "genlab": __version__,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        },
+    }
+    run = GanRun(
+        generator=best,
+        data=data,
+        config=config,
+        summary=summary,
+        history=result.history,
+        out_dir=out_dir,
+    )
     if out_dir is not None:
-        save_gan(out_dir / runs.MODEL_FILE, best, config, data, best_epoch=result.best_epoch,
-                 epochs_run=result.epochs_run)
+        save_gan(
+            out_dir / runs.MODEL_FILE,
+            best,
+            config,
+            data,
+            best_epoch=result.best_epoch,
+            epochs_run=result.epochs_run,
+        )
         runs.write_metrics_csv(out_dir / runs.METRICS_FILE, result.history)
         if plots:
             write_plots(out_dir, data, config, result, snapshots, final)
@@ -366,52 +503,86 @@ def train_gan(
     return run
 
 
-def _save_state(out_dir: Path, state: dict[str, Any], config: GanConfig, data: GanData,
-                best_epoch: int) -> None:
-    generator = build_networks(config, data.dim)[0]
-    generator.load_state_dict({k: v.detach().cpu() for k, v in state.items()})
-    save_gan(out_dir / runs.MODEL_FILE, generator, config, data, best_epoch=best_epoch)
+def _snapshots_to_dict(snapshots: list[tuple[int, torch.Tensor]]) -> dict[str, Any]:
+    return {
+        "snapshot_epochs": [e for e, _ in snapshots],
+        "snapshots": [s.clone() for _, s in snapshots],
+    }
+
+
+def _snapshots_from_dict(saved: dict[str, Any]) -> list[tuple[int, torch.Tensor]]:
+    return list(zip(saved.get("snapshot_epochs", []), saved.get("snapshots", []), strict=True))
 
 
 def _data_summary(data: GanData) -> dict[str, Any]:
-    """The data's description without bulky tensors (for summary.json)."""
-    return {k: v for k, v in data.to_dict().items() if not isinstance(v, torch.Tensor)
-            and k not in ("transform",)}
+    """The data's description without tensors (for JSON files)."""
+    return {k: v for k, v in data.to_dict().items() if not _holds_tensor(v)}
 
 
-def _plain(values: Any) -> Any:
-    """Tensors with more than a few numbers become their shape (for JSON files)."""
-    if isinstance(values, dict):
-        return {k: _plain(v) for k, v in values.items()}
-    if isinstance(values, (list, tuple)):
-        return [_plain(v) for v in values]
-    if isinstance(values, torch.Tensor):
-        return values.tolist() if values.numel() <= 16 else f"tensor{list(values.shape)}"
-    return values
+def _holds_tensor(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_tensor(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_tensor(v) for v in value)
+    return False
 
 
-def write_plots(out: Path, data: GanData, config: GanConfig, result: LoopResult,
-                snapshots: list[tuple[int, torch.Tensor]], final: torch.Tensor) -> None:
-    """The run's figures: real data, generated vs real (snapshots + final + animation),
-    G and D losses, the monitored score."""
+def write_plots(
+    out: Path,
+    data: GanData,
+    config: GanConfig,
+    result: LoopResult,
+    snapshots: list[tuple[int, torch.Tensor]],
+    final: torch.Tensor,
+) -> None:
+    """The run's figures: real data, generated vs real (snapshots, final, animation), G and
+    D losses, the monitored figure."""
     from genlab import plots
 
     folder = out / "plots"
     real = _real_points(data, config.batch_size, 100_000)
     columns = getattr(data, "columns", None)
-    plots.plot_points(real, folder / "real.png", title=f"real data: {data.name}",
-                      columns=columns)
-    plots.plot_generated_vs_real(real, final[: 5 * SNAPSHOT_POINTS], folder / "generated.png",
-                                 title=f"best generator (epoch {result.best_epoch}) vs real",
-                                 columns=columns)
-    plots.plot_curves(result.history, ["d_loss", "g_loss"], folder / "loss.png",
-                      title="discriminator and generator loss", best_epoch=result.best_epoch)
-    plots.plot_curves(result.history, [data.monitor], folder / f"{data.monitor}.png",
-                      title=f"{data.monitor} on held-out data (fixed noise)",
-                      ylabel=data.monitor, best_epoch=result.best_epoch)
+    plots.plot_points(real, folder / "real.png", title=f"real data: {data.name}", columns=columns)
+    plots.plot_generated_vs_real(
+        real,
+        final[: 5 * SNAPSHOT_POINTS],
+        folder / "generated.png",
+        title=f"best generator (epoch {result.best_epoch}) vs real",
+        columns=columns,
+    )
+    plots.plot_curves(
+        result.history,
+        ["d_loss", "g_loss"],
+        folder / "loss.png",
+        title="discriminator and generator loss",
+        best_epoch=result.best_epoch,
+    )
+    plots.plot_curves(
+        result.history,
+        [data.monitor],
+        folder / f"{data.monitor}.png",
+        title=f"{data.monitor} on held-out data (fixed noise)",
+        ylabel=data.monitor,
+        best_epoch=result.best_epoch,
+    )
     if snapshots:
         step = max(1, -(-len(snapshots) // MAX_FRAMES))
         chosen = snapshots[::step]
-        if chosen[-1] is not snapshots[-1]:
+        if chosen[-1][0] != snapshots[-1][0]:
             chosen.append(snapshots[-1])
         plots.training_snapshots(real, chosen, folder, folder / "training.gif", columns=columns)
+
+
+@torch.no_grad()
+def interpolate(
+    generator: Generator, data: GanData, steps: int, *, walks: int = 1, seed: int = 0
+) -> torch.Tensor:
+    """Walks through the latent space: ``walks`` pairs of noise vectors from ``seed``, each
+    joined by ``steps`` evenly spaced points; returns the decoded points, (walks, steps, ...)."""
+    ends = latent_noise(2 * walks, generator.latent_dim, seed).view(walks, 2, -1)
+    t = torch.linspace(0, 1, steps).view(1, steps, 1)
+    noise = ends[:, :1] + t * (ends[:, 1:] - ends[:, :1])  # (walks, steps, latent_dim)
+    points = generate(generator, data, noise=noise.reshape(walks * steps, -1))
+    return points.reshape(walks, steps, *points.shape[1:])
