@@ -567,6 +567,16 @@ def write_plots(
         ylabel=data.monitor,
         best_epoch=result.best_epoch,
     )
+    progress = [k for k in getattr(data, "progress_keys", ()) if k != data.monitor]
+    if progress:
+        plots.plot_curves(
+            result.history,
+            progress,
+            folder / "progress.png",
+            title=" / ".join(progress) + " over training (fixed noise)",
+            ylabel="value",
+            best_epoch=result.best_epoch,
+        )
     if snapshots:
         step = max(1, -(-len(snapshots) // MAX_FRAMES))
         chosen = snapshots[::step]
