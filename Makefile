@@ -37,6 +37,9 @@ lint: setup
 
 bench: setup data
 	$(PY) bench/classifier.py
+	$(PY) bench/curve_gan.py
+	$(PY) bench/integer_gan.py
+	$(PY) bench/distributed.py
 
 clean:
 	rm -rf runs build *.egg-info src/*.egg-info .pytest_cache .ruff_cache
