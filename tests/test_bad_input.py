@@ -25,6 +25,7 @@ from genlab.training import runs
 from tests.conftest import idx_bytes, write_fashion, write_idx
 
 CLS = ["classify", "train", "--quiet", "--no-plots", "--epochs", "1"]
+GAN = ["gan", "train"]
 
 BAD: list[tuple[str, list[str], str]] = [
     # Fashion-MNIST files
@@ -111,6 +112,89 @@ BAD: list[tuple[str, list[str], str]] = [
         "does not exist",
     ),
     ("predict-nothing", ["classify", "predict", "{run}"], "one of the arguments"),
+    # GANs: formulas, ranges, CSV files, integer patterns, run folders
+    (
+        "formula-import",
+        [
+            *GAN,
+            "formula",
+            "--formula",
+            "__import__('os').system('touch {ws}/PWNED')",
+            "--out",
+            "{ws}/o",
+        ],
+        "not allowed",
+    ),
+    (
+        "formula-attribute",
+        [*GAN, "formula", "--formula", "x.real", "--out", "{ws}/o"],
+        "not allowed",
+    ),
+    (
+        "formula-lambda",
+        [*GAN, "formula", "--formula", "(lambda: 1)()", "--out", "{ws}/o"],
+        "not allowed",
+    ),
+    ("formula-unknown-name", [*GAN, "formula", "--formula", "y + 1", "--out", "{ws}/o"], "y"),
+    ("formula-syntax", [*GAN, "formula", "--formula", "x +* 2", "--out", "{ws}/o"], "formula"),
+    (
+        "formula-nan",
+        [*GAN, "formula", "--formula", "log(x)", "--x-range", "-5", "5", "--out", "{ws}/o"],
+        "x =",
+    ),
+    (
+        "formula-empty-range",
+        [*GAN, "formula", "--formula", "x", "--x-range", "2", "2", "--out", "{ws}/o"],
+        "range",
+    ),
+    (
+        "formula-reversed-range",
+        [*GAN, "formula", "--formula", "x", "--x-range", "5", "-5", "--out", "{ws}/o"],
+        "range",
+    ),
+    ("csv-missing", [*GAN, "csv", "--csv", "{ws}/none.csv", "--out", "{ws}/o"], "none.csv"),
+    ("csv-empty", [*GAN, "csv", "--csv", "{ws}/empty.csv", "--out", "{ws}/o"], "empty"),
+    ("csv-one-row", [*GAN, "csv", "--csv", "{ws}/one.csv", "--out", "{ws}/o"], "row"),
+    ("csv-text-cell", [*GAN, "csv", "--csv", "{ws}/text.csv", "--out", "{ws}/o"], "line 3"),
+    ("csv-nan", [*GAN, "csv", "--csv", "{ws}/nan.csv", "--out", "{ws}/o"], "line 2"),
+    ("csv-binary", [*GAN, "csv", "--csv", "{ws}/binary.csv", "--out", "{ws}/o"], "binary.csv"),
+    ("gan-batch-0", [*GAN, "exp", "--batch-size", "0", "--out", "{ws}/o"], "--batch-size"),
+    (
+        "int-multiple-0",
+        [*GAN, "integers", "--multiple-of", "0", "--out", "{ws}/o"],
+        "--multiple-of",
+    ),
+    (
+        "int-max-too-large",
+        [*GAN, "integers", "--max", "100000", "--out", "{ws}/o"],
+        "--encoding binary",
+    ),
+    (
+        "int-rule-unsafe",
+        [*GAN, "integers", "--rule", "open('x')", "--out", "{ws}/o"],
+        "not allowed",
+    ),
+    ("int-rule-nothing", [*GAN, "integers", "--rule", "n < 0", "--out", "{ws}/o"], "no value"),
+    ("int-odd-even", [*GAN, "integers", "--odd", "--even", "--out", "{ws}/o"], "contradict"),
+    (
+        "int-file-words",
+        [*GAN, "integers", "--from-file", "{ws}/text.csv", "--out", "{ws}/o"],
+        "line",
+    ),
+    ("sample-zero", ["gan", "sample", "{gan_run}", "-n", "0"], "-n must be at least 1"),
+    ("sample-classifier-run", ["gan", "sample", "{run}", "-n", "5"], "not a gan model"),
+    ("eval-classifier-run", ["gan", "eval", "{run}"], "not a gan model"),
+    (
+        "export-not-a-run",
+        ["gan", "export", "{ws}/empty", "--out", "{ws}/g.pt2"],
+        "not a genlab run folder",
+    ),
+    ("classify-eval-gan-run", ["classify", "eval", "{gan_run}"], "not a classifier model"),
+    (
+        "interpolate-steps-1",
+        ["gan", "interpolate", "{gan_run}", "--steps", "1", "--out", "{ws}/i.png"],
+        "--steps",
+    ),
 ]
 
 
@@ -175,7 +259,28 @@ def _workspace(ws: Path) -> dict[str, str]:
     torch.save(
         {"format": "genlab", "version": 1, "kind": "classifier", "x": Evil()}, ws / "evil.pt"
     )
-    return {"ws": str(ws), "data": str(data), "run": str(run)}
+    (ws / "empty.csv").write_text("")
+    (ws / "one.csv").write_text("x,y\n1,2\n")
+    (ws / "text.csv").write_text("x,y\n1,2\n3,abc\n")
+    (ws / "nan.csv").write_text("1,2\nnan,3\n4,5\n")
+    (ws / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    gan_run = ws / "gan_run"
+    assert (
+        main(
+            [
+                "gan",
+                "train",
+                "integers",
+                "--out",
+                str(gan_run),
+                "--quiet",
+                "--no-plots",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
+    return {"ws": str(ws), "data": str(data), "run": str(run), "gan_run": str(gan_run)}
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +320,7 @@ def test_bad_input_one_line_exit_2_nothing_lost(
 
 def test_table_size() -> None:
     """The README reports this count; keep them in step."""
-    assert len(BAD) >= 35
+    assert len(BAD) >= 65
 
 
 @settings(
@@ -232,3 +337,38 @@ def test_idx_reader_random_bytes(blob: bytes, tmp_path: Path) -> None:
             read_idx(path)
         except GenlabError as exc:
             assert "\n" not in str(exc)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=300))
+def test_csv_reader_random_text(text: str, tmp_path: Path) -> None:
+    from genlab.data.curves import read_csv_points
+
+    path = tmp_path / "random.csv"
+    path.write_bytes(text.encode("utf-8", errors="replace"))
+    try:
+        points, columns = read_csv_points(path)
+    except GenlabError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert points.dim() == 2 and points.shape[0] >= 2 and len(columns) == points.shape[1]
+        assert bool(torch.isfinite(points).all())
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=200))
+def test_integer_file_random_text(text: str, tmp_path: Path) -> None:
+    from genlab.data.integers import make_pattern
+
+    path = tmp_path / "numbers.txt"
+    path.write_bytes(text.encode("utf-8", errors="replace"))
+    try:
+        pattern = make_pattern(from_file=path)
+    except GenlabError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert pattern.values.numel() >= 1 and int(pattern.values.min()) >= 0

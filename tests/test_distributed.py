@@ -76,3 +76,47 @@ def test_two_process_classifier(tiny_fashion: Path, tmp_path: Path) -> None:
     # the model loads and predicts in one process
     model, config, _ = load_classifier(tmp_path / "ddp")
     assert predict_logits(model, torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_two_process_gan(tmp_path: Path) -> None:
+    common = [
+        "gan",
+        "train",
+        "integers",
+        "--multiple-of",
+        "5",
+        "--max",
+        "100",
+        "--quiet",
+        "--no-plots",
+        "--no-report",
+    ]
+    result = torchrun(*common, "--out", str(tmp_path / "ddp"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["ranks_consistent"] is True
+    assert summary["metrics"]["validity"] == 1.0 and summary["metrics"]["covered"] == 20
+    assert main([*common, "--out", str(tmp_path / "single")]) == 0
+    single = json.loads((tmp_path / "single" / "summary.json").read_text())
+    assert abs(summary["metrics"]["js"] - single["metrics"]["js"]) <= 0.01
+
+
+def test_two_process_curve_gan(tmp_path: Path) -> None:
+    result = torchrun(
+        "gan",
+        "train",
+        "sine",
+        "--epochs",
+        "6",
+        "--eval-every",
+        "3",
+        "--quiet",
+        "--no-plots",
+        "--no-report",
+        "--out",
+        str(tmp_path / "sine"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "sine" / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["ranks_consistent"] is True
+    assert summary["epochs_run"] == 6 and "relation_nrmse" in summary["metrics"]

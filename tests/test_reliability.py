@@ -197,3 +197,37 @@ def test_diverging_cli_run_exits_nonzero(
         [*TRAIN, "--lr", "1e9", "--data-dir", str(tiny_fashion), "--out", str(tmp_path / "d")]
     )
     assert rc == 3 and "training diverged at epoch" in capsys.readouterr().err
+
+
+def test_gan_sigkill_then_resume_is_bit_identical(tmp_path: Path) -> None:
+    args = [
+        "gan",
+        "train",
+        "sine",
+        "--epochs",
+        "150",
+        "--patience",
+        "1000",
+        "--eval-every",
+        "5",
+        "--checkpoint-interval",
+        "0",
+        "--quiet",
+        "--no-plots",
+        "--no-report",
+    ]
+    assert main([*args, "--out", str(tmp_path / "straight")]) == 0
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_cli(*args, "--out", str(killed)))
+    deadline = time.monotonic() + 120
+    while _checkpoint_epoch(killed) < 20 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "summary.json").exists(), "the run finished before it was killed"
+    assert main([*args, "--out", str(killed), "--resume"]) == 0
+    a = json.loads((tmp_path / "straight" / "summary.json").read_text())
+    b = json.loads((killed / "summary.json").read_text())
+    assert a["metrics"] == b["metrics"] and a["best_epoch"] == b["best_epoch"]
+    wa, wb = _weights(tmp_path / "straight"), _weights(killed)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)

@@ -22,20 +22,28 @@ def check_positive(name: str, value: float | int | None, allow_zero: bool = Fals
 
 @dataclass(frozen=True)
 class ClassifierConfig:
-    """Settings of one classifier run. Defaults are the book's (Adam 1e-3, batch 64, up to
-    100 epochs, early stopping on validation loss with patience 10), plus min_delta and the
-    best weights restored at the end."""
+    """Settings of one classifier run.
+
+    genlab's defaults start from the book's (Adam, up to 100 epochs, early stopping on the
+    validation loss) and change three things that measured better accuracy in less time on
+    this 2-core CPU (10-class MLP, seed 42; README "What changed"): batch 256 with lr 2e-3
+    (four times fewer steps per epoch), the learning rate multiplied by 0.3 after every epoch
+    whose validation loss is not a new best (``lr_decay``, ``lr_patience``), and patience 4;
+    the best weights are restored at the end. :meth:`book` gives the book's exact settings.
+    """
 
     task: str = "multiclass"
     model: str = "mlp"
     epochs: int = 100
-    patience: int | None = 10
+    patience: int | None = 4
     min_delta: float = 0.0
-    batch_size: int = 64
-    lr: float = 1e-3
+    batch_size: int = 256
+    lr: float = 2e-3
     seed: int = 42
     threshold: float = 0.5
     restore_best: bool = True
+    lr_decay: float = 0.3
+    lr_patience: int = 0
     val_size: int | None = None
     device: str = "auto"
     data_dir: str | None = None
@@ -52,6 +60,9 @@ class ClassifierConfig:
         check_positive("patience", self.patience)
         check_positive("min_delta", self.min_delta, allow_zero=True)
         check_positive("val_size", self.val_size)
+        check_positive("lr_patience", self.lr_patience, allow_zero=True)
+        if not 0.0 <= self.lr_decay < 1.0:
+            raise ConfigError(f"--lr-decay must be in [0, 1) (0 = off), not {self.lr_decay}")
         if not 0.0 < self.threshold < 1.0:
             raise ConfigError(
                 f"--threshold must be between 0 and 1 (exclusive), not {self.threshold}"
@@ -64,7 +75,7 @@ class ClassifierConfig:
         """The book's exact training settings for ``task``.
 
         10-class: up to 100 epochs, patience 10, no min_delta, best weights NOT restored;
-        binary: a fixed 50 epochs (no early stopping). Both Adam 1e-3, batch 64.
+        binary: a fixed 50 epochs (no early stopping). Both Adam 1e-3 (constant), batch 64.
         """
         base = dict(
             task=task,
@@ -74,6 +85,7 @@ class ClassifierConfig:
             batch_size=64,
             lr=1e-3,
             restore_best=False,
+            lr_decay=0.0,
             preset="book",
         )
         if task == "binary":
@@ -154,6 +166,7 @@ class GanConfig:
     device: str = "cpu"  # tiny networks: an H200 ran an epoch at half one CPU core's speed
     threads: int = 1  # CPU threads while training; 0 = torch's default (all cores)
     plot_every: int = 25
+    checkpoint_interval: float = 10.0  # seconds between checkpoints; 0 = every epoch
     restore_best: bool = True
     preset: str = "genlab"
 
@@ -174,6 +187,7 @@ class GanConfig:
         check_positive("patience", self.patience)
         check_positive("min_delta", self.min_delta, allow_zero=True)
         check_positive("threads", self.threads, allow_zero=True)
+        check_positive("checkpoint_interval", self.checkpoint_interval, allow_zero=True)
         if self.eval_samples < 2:
             raise ConfigError(f"--eval-samples must be >= 2, not {self.eval_samples}")
         for name in ("beta1", "beta2", "ema"):

@@ -67,6 +67,20 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--data-dir", metavar="DIR", help="folder with the four IDX files")
     add_training_flags(train, defaults)
+    schedule = train.add_argument_group("learning-rate schedule")
+    schedule.add_argument(
+        "--lr-decay",
+        type=float,
+        metavar="X",
+        help="multiply the learning rate by X after --lr-patience epochs without a better "
+        f"validation loss; 0 = constant (default {defaults['lr_decay']}; book preset 0)",
+    )
+    schedule.add_argument(
+        "--lr-patience",
+        type=int,
+        metavar="N",
+        help=f"epochs without improvement before a decay (default {defaults['lr_patience']})",
+    )
     add_report_flag(train)
     train.set_defaults(handler=run_train)
 
@@ -114,6 +128,8 @@ def config_from_args(args: argparse.Namespace) -> ClassifierConfig:
             "threshold",
             "device",
             "data_dir",
+            "lr_decay",
+            "lr_patience",
         ),
     )
     given.update(task=args.task, model=args.model)

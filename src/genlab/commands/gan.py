@@ -263,6 +263,7 @@ GAN_FLAGS = (
     "plot_every",
     "transform",
     "threads",
+    "checkpoint_interval",
 )
 
 
@@ -420,6 +421,13 @@ def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
         "networks this small)",
     )
     tuning.add_argument(
+        "--checkpoint-interval",
+        type=float,
+        metavar="SECONDS",
+        help="write checkpoint.pt at the end of an epoch at most this often; 0 = every epoch "
+        f"(default {defaults['checkpoint_interval']}: GAN epochs last milliseconds)",
+    )
+    tuning.add_argument(
         "--plot-every",
         type=int,
         metavar="N",
@@ -484,6 +492,8 @@ def run_train(args: argparse.Namespace) -> int:
         plots=not args.no_plots,
         resume=resume,
     )
+    if not run.summary:
+        return 0  # under torchrun only rank 0 reports
     s = run.summary
     figures: dict[str, Any] = {
         "epochs_run": s["epochs_run"],

@@ -306,6 +306,15 @@ def _train_classifier(
     model = build_classifier(config.model, config.task).to(device)
     trained = DistributedDataParallel(model) if ctx.enabled else model  # syncs gradients
     optimizer = make_adam(model.parameters(), config.lr)
+    # Optional: multiply the learning rate by lr_decay after lr_patience epochs without a
+    # better validation loss (ReduceLROnPlateau); its state is part of the checkpoint.
+    scheduler = (
+        torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=config.lr_decay, patience=config.lr_patience
+        )
+        if config.lr_decay > 0
+        else None
+    )
     loss_fn = loss_function(config.task)
     generator = torch.Generator().manual_seed(config.seed + 1)  # batch order
     stopper = EarlyStopping(config.patience, config.min_delta, "min")
@@ -316,7 +325,7 @@ def _train_classifier(
         checkpoint = Checkpoint(
             run_path,
             {"model": model},
-            {"optimizer": optimizer},
+            {"optimizer": optimizer, **({"scheduler": scheduler} if scheduler else {})},
             {"batch_order": generator},
             writer=ctx.is_main,
         )
@@ -334,7 +343,14 @@ def _train_classifier(
             ctx,
         )
         val = evaluate(model, data.val_x, data.val_y, config.task, config.threshold, ctx)
-        return {"train_loss": train_loss, "val_loss": val["loss"], "val_accuracy": val["accuracy"]}
+        if scheduler is not None:
+            scheduler.step(val["loss"])
+        return {
+            "train_loss": train_loss,
+            "val_loss": val["loss"],
+            "val_accuracy": val["accuracy"],
+            "lr": optimizer.param_groups[0]["lr"],
+        }
 
     def after_epoch(epoch: int, history: list[dict[str, Any]], stop: bool) -> None:
         if out_dir is not None:

@@ -32,16 +32,17 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from genlab import __version__
 from genlab.config import GanConfig
 from genlab.data.gan_data import GanData
-from genlab.device import resolve_device
 from genlab.errors import ConfigError, RunFileError, TrainingError
 from genlab.models.gan import Generator, build_discriminator, build_generator
 from genlab.progress import Reporter
 from genlab.training import runs
 from genlab.training.checkpoint import Checkpoint
+from genlab.training.distributed import DistContext, flat_weights, init_distributed, shutdown
 from genlab.training.early_stopping import EarlyStopping
 from genlab.training.loop import LoopResult, make_adam, run_epochs
 
@@ -52,8 +53,6 @@ FINAL_SAMPLES = 10_000
 SNAPSHOT_POINTS = 1000
 #: At most this many snapshot PNGs / animation frames (evenly spaced over the run).
 MAX_FRAMES = 60
-#: Seconds between checkpoint / metrics.csv writes during training.
-SAVE_INTERVAL = 10.0
 
 #: Data adapters that a model file can name: ``data["kind"]`` -> "module:Class" with a
 #: ``from_dict`` classmethod. A new adapter (e.g. integer patterns) adds its line here.
@@ -330,12 +329,29 @@ def train_gan(
     loss or figure stops training with a :class:`TrainingError`; the best generator so far
     is saved to ``model.pt`` first, and ``checkpoint.pt`` keeps the last good state.
     """
-    with runs.open_run_dir(out, overwrite, resume) as out_dir, _cpu_threads(config):
-        if resume and out_dir is not None:
-            config = GanConfig.from_dict(runs.read_json(out_dir / runs.CONFIG_FILE))
-        return _train_gan(
-            data, config or GanConfig(), out_dir, reporter, plots, resume, final_samples
-        )
+    config = config or GanConfig()
+    ctx, device = init_distributed(config.device)
+    try:
+        with (
+            runs.open_run_dir(out if ctx.is_main else None, overwrite, resume) as out_dir,
+            _cpu_threads(config),
+        ):
+            if resume and out is not None:
+                config = GanConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
+            return _train_gan(
+                data,
+                config,
+                out_dir,
+                reporter if ctx.is_main else None,
+                plots,
+                resume,
+                final_samples,
+                ctx,
+                device,
+                out,
+            )
+    finally:
+        shutdown(ctx)
 
 
 @contextmanager
@@ -359,12 +375,18 @@ def _train_gan(
     plots: bool,
     resume: bool,
     final_samples: int,
+    ctx: DistContext,
+    device: torch.device,
+    run_path: str | Path | None,
 ) -> GanRun:
-    device = resolve_device(config.device)
-    torch.manual_seed(config.seed)  # weight initialisation
+    torch.manual_seed(config.seed)  # weight initialisation (the same on every rank)
     generator, discriminator = build_networks(config, data.dim)
     generator.to(device)
     discriminator.to(device)
+    # Under torchrun, DDP averages each step's gradients over the ranks; the updates below
+    # use the wrapped modules, everything else the plain ones (identical on every rank).
+    g_train = DistributedDataParallel(generator) if ctx.enabled else generator
+    d_train = DistributedDataParallel(discriminator) if ctx.enabled else discriminator
     betas = (config.beta1, config.beta2)
     g_optimizer = make_adam(generator.parameters(), config.lr, betas)
     d_optimizer = make_adam(discriminator.parameters(), config.d_lr or config.lr, betas)
@@ -372,7 +394,7 @@ def _train_gan(
     average = WeightAverage(generator, config.ema) if config.ema > 0 else None
     watched = average.module if average is not None else generator
     order_rng = torch.Generator().manual_seed(config.seed + 1)  # batch order
-    noise_rng = torch.Generator(device=device).manual_seed(config.seed + 2)  # training noise
+    noise_rng = torch.Generator(device=device).manual_seed(config.seed + 2 + 1000 * ctx.rank)
     fixed_noise = latent_noise(config.eval_samples, config.latent_dim, config.seed + 3, device)
     snapshot_noise = fixed_noise[:SNAPSHOT_POINTS]
     check_figures = _check_figures(data)
@@ -385,6 +407,7 @@ def _train_gan(
         runs.write_json(
             out_dir / runs.CONFIG_FILE, {**config.to_dict(), "data": _data_summary(data)}
         )
+    if run_path is not None:  # every rank restores from it; only rank 0 writes it
         modules: dict[str, nn.Module] = {"generator": generator, "discriminator": discriminator}
         if average is not None:
             modules["generator_average"] = average.module
@@ -395,7 +418,8 @@ def _train_gan(
             {"batch_order": order_rng, "noise": noise_rng},
             extra=lambda: _snapshots_to_dict(snapshots),
             restore_extra=lambda saved: snapshots.extend(_snapshots_from_dict(saved)),
-            interval=SAVE_INTERVAL,
+            interval=config.checkpoint_interval,
+            writer=ctx.is_main,
         )
 
     def one_epoch(epoch: int) -> dict[str, Any]:
@@ -405,18 +429,20 @@ def _train_gan(
         d_total = torch.zeros((), device=device)
         g_total = torch.zeros((), device=device)
         for real in batches:
+            # every rank draws the same global batch and takes its share of the rows
+            real = real[ctx.rank :: ctx.world_size]
             n = real.shape[0]  # (n, dim)
             noise = torch.randn(n, config.latent_dim, generator=noise_rng, device=device)
-            d_total += discriminator_step(
-                generator, discriminator, d_optimizer, real, noise, loss_fn
-            )
+            d_total += discriminator_step(generator, d_train, d_optimizer, real, noise, loss_fn)
             noise = torch.randn(n, config.latent_dim, generator=noise_rng, device=device)
-            g_total += generator_step(generator, discriminator, g_optimizer, noise, loss_fn)
+            # the plain D here: its weights are frozen for the G step and equal on all ranks
+            g_total += generator_step(g_train, discriminator, g_optimizer, noise, loss_fn)
             if average is not None:
                 average.update()
+        totals = ctx.all_reduce_sum(torch.stack([d_total, g_total])) / ctx.world_size
         row: dict[str, Any] = {
-            "d_loss": float(d_total) / len(batches),
-            "g_loss": float(g_total) / len(batches),
+            "d_loss": float(totals[0]) / len(batches),
+            "g_loss": float(totals[1]) / len(batches),
         }
         if epoch % config.eval_every == 0 or epoch == config.epochs:
             row.update(check_figures(generate(watched, data, noise=fixed_noise)))
@@ -428,7 +454,7 @@ def _train_gan(
 
     def after_epoch(epoch: int, history: list[dict[str, Any]], stop: bool) -> None:
         now = time.monotonic()
-        if out_dir is not None and (stop or now - last_write[0] >= SAVE_INTERVAL):
+        if out_dir is not None and (stop or now - last_write[0] >= config.checkpoint_interval):
             last_write[0] = now
             runs.write_metrics_csv(out_dir / runs.METRICS_FILE, history)
 
@@ -446,6 +472,7 @@ def _train_gan(
             on_epoch_end=after_epoch,
             checkpoint=checkpoint,
             resume=resume,
+            sync_stop=lambda stop: ctx.broadcast_flag(stop, device),
         )
     except TrainingError:
         if out_dir is not None and stopper.best_state is not None:
@@ -453,9 +480,12 @@ def _train_gan(
             best.load_state_dict({k: v.detach().cpu() for k, v in stopper.best_state.items()})
             save_gan(out_dir / runs.MODEL_FILE, best, config, data, best_epoch=stopper.best_epoch)
         raise
+    consistent = ctx.same_everywhere(flat_weights(watched))
     best = build_networks(config, data.dim)[0]
     best.load_state_dict({k: v.detach().cpu() for k, v in watched.state_dict().items()})
     best.eval()
+    if not ctx.is_main:
+        return GanRun(generator=best, data=data, config=config, history=result.history)
     final = generate(best, data, final_samples, seed=config.seed)
     metrics = data.evaluate(final)
     summary = {
@@ -472,6 +502,8 @@ def _train_gan(
         "metrics": metrics,
         "seed": config.seed,
         "device": str(device),
+        "world_size": ctx.world_size,
+        "ranks_consistent": consistent,
         "config": config.to_dict(),
         "versions": {
             "genlab": __version__,
