@@ -1,10 +1,11 @@
-"""Benchmark: the book's multiples-of-5 GAN loop against genlab's settings, in one process.
+"""Benchmark: the book's multiples-of-5 GAN loop against genlab's GAN engine, in one process.
 
 Both train on the book's data (multiples of 5 in [0, 100), one-hot of length 100, real
 numbers drawn as ``randint(0, 20) * 5``) and are then measured on the same 10,000 generated
 samples (noise seed 0): validity, coverage, JS divergence to the real distribution, top share.
-Timed is the training only (for genlab that includes its per-epoch checks), from the first
-iteration to the stop rule, on the same thread count. Prints ONE JSON line.
+genlab also trains on ``--rule "n % 3 == 1" --max 60``. Timed: the book's loop from the first
+iteration to its stop rule; for genlab the whole ``genlab.gan.train`` call (its per-epoch
+checks and final figures included). Both run on the same thread count. Prints ONE JSON line.
 
     python bench/integer_gan.py              # 3 repeats (training seeds 0, 1, 2)
     python bench/integer_gan.py --quick      # smoke run, a few seconds
@@ -14,9 +15,11 @@ on randn(10, 100); D: Linear(100, 1) + Sigmoid; BCELoss; Adam lr 5e-4; batches o
 iteration a D step on a real batch, a D step on a fake batch, a G step; it stops 800 iterations
 after the first batch whose 10 numbers are all multiples of 5, at most 10,000 iterations).
 
-genlab's side is, for now, a STANDALONE trainer in this file (see ``train_genlab_standalone``)
-that uses genlab's data adapter, recommended settings, early stopping and Adam. When the GAN
-engine lands (``genlab.training.gan.train_gan``), replace it with that.
+genlab's side is the engine itself: ``genlab.gan.train("integers", multiple_of=5,
+max_value=100, out=None, ...)`` with its recommended settings
+(``genlab.data.integer_gan_data.recommended_settings``), stopping as soon as ``shortfall``
+reaches 0 or after ``patience`` checks without improvement. Its iterations are
+``epochs_run x batches_per_epoch``.
 """
 
 from __future__ import annotations
@@ -26,21 +29,15 @@ import json
 import platform
 import statistics
 import time
-from dataclasses import replace
 from typing import Any
 
 import torch
 from torch import nn
 
-from genlab.data.integer_gan_data import (
-    IntegerGanData,
-    IntegerGanSettings,
-    make_integer_gan_data,
-    recommended_settings,
-)
+from genlab.data.integer_gan_data import IntegerGanData, make_integer_gan_data
 from genlab.evaluation.validity import integer_metrics
-from genlab.training.early_stopping import EarlyStopping
-from genlab.training.loop import make_adam
+from genlab.gan import GanRun
+from genlab.gan import train as gan_train
 
 EVAL_SAMPLES = 10_000
 EVAL_SEED = 0
@@ -106,93 +103,20 @@ def train_book(
 
 
 # --------------------------------------------------------------------------------------------
-# STANDALONE genlab trainer -- replace with genlab.training.gan.train_gan when it lands.
-# It follows the engine's plan: per real batch one discriminator step (real labelled 1,
-# generator(noise) labelled 0) and one generator step on fresh noise; figures on fixed noise
-# every epoch; early stopping on data.monitor, stopping at data.monitor_target; best restored.
+# genlab: the real engine
 # --------------------------------------------------------------------------------------------
 
 
-def build_networks(settings: IntegerGanSettings, dim: int) -> tuple[nn.Module, nn.Module]:
-    """Generator and discriminator as :class:`IntegerGanSettings` describes them."""
-
-    def activation(name: str) -> nn.Module:
-        return {
-            "relu": nn.ReLU(),
-            "leaky_relu": nn.LeakyReLU(0.2),
-            "softmax": nn.Softmax(dim=-1),
-            "sigmoid": nn.Sigmoid(),
-        }[name]
-
-    g_layers: list[nn.Module] = []
-    width = settings.latent_dim
-    for hidden in settings.g_hidden:
-        g_layers += [nn.Linear(width, hidden), activation(settings.g_activation)]
-        width = hidden
-    g_layers += [nn.Linear(width, dim), activation(settings.g_out_activation)]
-    d_layers: list[nn.Module] = []
-    width = dim
-    for hidden in settings.d_hidden:
-        d_layers += [nn.Linear(width, hidden), activation(settings.d_activation)]
-        width = hidden
-    d_layers.append(nn.Linear(width, 1))  # a logit
-    return nn.Sequential(*g_layers), nn.Sequential(*d_layers)
-
-
-def train_genlab_standalone(
-    data: IntegerGanData, settings: IntegerGanSettings, seed: int, stop_at_target: bool = True
-) -> tuple[nn.Module, int, float, int]:
-    """Train; returns (best generator, iterations, seconds, best epoch).
-
-    ``stop_at_target=False`` stops on patience alone (an engine without a target stop).
-    """
-    torch.manual_seed(seed)
-    generator, discriminator = build_networks(settings, data.dim)
-    betas = (settings.beta1, settings.beta2)
-    g_optimizer = make_adam(generator.parameters(), settings.lr, betas)
-    d_optimizer = make_adam(discriminator.parameters(), settings.d_lr, betas)
-    loss_fn = nn.BCEWithLogitsLoss()
-    order_rng = torch.Generator().manual_seed(seed + 1)
-    noise_rng = torch.Generator().manual_seed(seed + 2)
-    fixed_noise = torch.randn(
-        settings.eval_samples, settings.latent_dim,
-        generator=torch.Generator().manual_seed(seed + 3),
-    )
-    stopper = EarlyStopping(settings.patience, settings.min_delta, data.monitor_mode)
-    batch = settings.batch_size
-    ones, zeros = torch.ones((batch, 1)), torch.zeros((batch, 1))
+def train_genlab(seed: int, threads: int, **options: Any) -> tuple[GanRun, int, float]:
+    """``genlab.gan.train("integers", ...)`` with no run folder; returns (run, iterations,
+    seconds). Timed is the whole call (networks, training with its per-epoch checks, the
+    engine's final figures on 10,000 samples)."""
     started = time.perf_counter()
-    epoch = 0
-    for epoch in range(1, settings.epochs + 1):
-        generator.train()
-        for real in data.real_batches(batch, order_rng, torch.device("cpu")):
-            noise = torch.randn(2, batch, settings.latent_dim, generator=noise_rng)
-            with torch.no_grad():
-                fake = generator(noise[0])
-            logits = discriminator(torch.cat([real, fake]))
-            d_loss = loss_fn(logits[:batch], ones) + loss_fn(logits[batch:], zeros)
-            d_optimizer.zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_optimizer.step()
-            discriminator.requires_grad_(False)
-            g_loss = loss_fn(discriminator(generator(noise[1])), ones)
-            g_optimizer.zero_grad(set_to_none=True)
-            g_loss.backward()
-            g_optimizer.step()
-            discriminator.requires_grad_(True)
-        if epoch % settings.eval_every:
-            continue
-        generator.eval()
-        with torch.no_grad():
-            value = data.evaluate(data.decode(generator(fixed_noise)))[data.monitor]
-        stop = stopper.update(value, epoch, generator.state_dict())
-        if stop or (stop_at_target and value <= data.monitor_target):
-            break
+    run = gan_train(
+        "integers", out=None, quiet=True, plots=False, seed=seed, threads=threads, **options
+    )
     seconds = time.perf_counter() - started
-    if stopper.best_state is not None:
-        generator.load_state_dict(stopper.best_state)
-    generator.eval()
-    return generator, epoch * data.batches_per_epoch, seconds, stopper.best_epoch
+    return run, run.summary["epochs_run"] * run.data.batches_per_epoch, seconds
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,41 +159,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run (seconds)")
     parser.add_argument("--repeats", type=int, default=3, help="training seeds 0..N-1")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument(
-        "--patience-only", action="store_true",
-        help="genlab stops on patience alone, not as soon as shortfall reaches 0",
-    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     data = make_integer_gan_data(multiple_of=5, max_value=100)
-    rule_data = make_integer_gan_data(rule="n % 3 == 1", max_value=60)
-    settings = recommended_settings(data)
-    rule_settings = recommended_settings(rule_data)
+    book_options: dict[str, Any] = {"multiple_of": 5, "max_value": 100}
+    rule_options: dict[str, Any] = {"rule": "n % 3 == 1", "max_value": 60}
     repeats, n_eval, book_cap = args.repeats, EVAL_SAMPLES, 10_000
     if args.quick:
         repeats, n_eval, book_cap = 1, 1000, 300
-        settings = replace(settings, epochs=2)
-        rule_settings = replace(rule_settings, epochs=2)
+        book_options["epochs"] = rule_options["epochs"] = 2
     else:  # warm-up: first calls of each kind of op are slower; time neither
         train_book(seed=1000, max_iterations=20)
-        train_genlab_standalone(data, replace(settings, epochs=1), seed=1000)
+        train_genlab(1000, args.threads, **{**book_options, "epochs": 1})
 
     book_runs, genlab_runs, rule_runs = [], [], []
+    genlab_config: dict[str, Any] = {}
+    rule_data = None
     for seed in range(repeats):
         generator, iterations, seconds = train_book(seed, max_iterations=book_cap)
         book_runs.append({"seed": seed, "wall_s": round(seconds, 3), "iterations": iterations,
                           **measure(generator, data, n_eval)})
-        generator, iterations, seconds, _ = train_genlab_standalone(
-            data, settings, seed, stop_at_target=not args.patience_only
-        )
-        genlab_runs.append({"seed": seed, "wall_s": round(seconds, 3), "iterations": iterations,
-                            **measure(generator, data, n_eval)})
-        generator, iterations, seconds, _ = train_genlab_standalone(
-            rule_data, rule_settings, seed, stop_at_target=not args.patience_only
-        )
-        rule_runs.append({"seed": seed, "wall_s": round(seconds, 3), "iterations": iterations,
-                          **measure(generator, rule_data, n_eval)})
+        for options, rows in ((book_options, genlab_runs), (rule_options, rule_runs)):
+            run, iterations, seconds = train_genlab(seed, args.threads, **options)
+            rows.append({
+                "seed": seed,
+                "wall_s": round(seconds, 3),
+                "train_s": round(run.summary["train_seconds"], 3),
+                "iterations": iterations,
+                "epochs_run": run.summary["epochs_run"],
+                "best_epoch": run.summary["best_epoch"],
+                **measure(run.generator, run.data, n_eval, run.config.latent_dim),
+            })
+            if options is book_options:
+                genlab_config = {k: v for k, v in run.config.to_dict().items() if k != "seed"}
+            else:
+                rule_data = run.data
+    assert rule_data is not None and repeats >= 1
 
     book = summarise(book_runs, data.pattern.n_values)
     genlab = summarise(genlab_runs, data.pattern.n_values)
@@ -285,13 +211,14 @@ def main(argv: list[str] | None = None) -> int:
         "bench": "integer_gan",
         "quick": args.quick,
         "data": data.name,
+        "rule_data": rule_data.name,
         "eval_samples": n_eval,
         "eval_seed": EVAL_SEED,
         "repeats": repeats,
         "threads": args.threads,
-        "genlab_impl": "standalone (bench/integer_gan.py)",
-        "genlab_stop": "patience" if args.patience_only else "shortfall == 0 or patience",
-        "genlab_settings": settings.to_dict(),
+        "genlab_impl": "genlab.gan.train (genlab.training.gan.train_gan), out=None",
+        "genlab_stop": "shortfall == 0 or patience",
+        "genlab_config": genlab_config,
         "book": book,
         "genlab": genlab,
         "genlab_rule_n%3==1_max60": rule,
