@@ -85,8 +85,6 @@ def test_two_process_gan(tmp_path: Path) -> None:
         "integers",
         "--multiple-of",
         "5",
-        "--max",
-        "100",
         "--quiet",
         "--no-plots",
         "--no-report",

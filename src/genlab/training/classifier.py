@@ -20,12 +20,7 @@ from genlab.models.classifiers import build_classifier
 from genlab.progress import Reporter
 from genlab.training import runs
 from genlab.training.checkpoint import Checkpoint
-from genlab.training.distributed import (
-    DistContext,
-    flat_weights,
-    init_distributed,
-    shutdown,
-)
+from genlab.training.distributed import DistContext, ProcessGroup, flat_weights
 from genlab.training.early_stopping import EarlyStopping
 from genlab.training.loop import LoopResult, make_adam, run_epochs
 
@@ -266,24 +261,23 @@ def train_classifier(
     model (best weights restored) and the summary.
     """
     config = config or ClassifierConfig()
-    ctx, device = init_distributed(config.device)
-    try:
-        with runs.open_run_dir(out if ctx.is_main else None, overwrite, resume) as out_dir:
-            if resume and out is not None:
-                config = ClassifierConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
-            return _train_classifier(
-                config,
-                out_dir,
-                data,
-                reporter if ctx.is_main else None,
-                plots,
-                resume,
-                ctx,
-                device,
-                out,
-            )
-    finally:
-        shutdown(ctx)
+    with (
+        ProcessGroup(config.device) as (ctx, device),
+        runs.open_run_dir(out if ctx.is_main else None, overwrite, resume) as out_dir,
+    ):
+        if resume and out is not None:
+            config = ClassifierConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
+        return _train_classifier(
+            config,
+            out_dir,
+            data,
+            reporter if ctx.is_main else None,
+            plots,
+            resume,
+            ctx,
+            device,
+            out,
+        )
 
 
 def _train_classifier(

@@ -93,11 +93,29 @@ def init_distributed(device_name: str = "auto") -> tuple[DistContext, torch.devi
     return DistContext(rank, world_size, local_rank), device
 
 
-def shutdown(ctx: DistContext) -> None:
-    """Leave the process group (after the last collective call)."""
+def shutdown(ctx: DistContext, failed: bool = False) -> None:
+    """Leave the process group: after a barrier when the run ended normally; at once when it
+    failed on this rank (a barrier would wait for ranks still training; torchrun stops them)."""
     if ctx.enabled and dist.is_initialized():
-        dist.barrier()
+        if not failed:
+            dist.barrier()
         dist.destroy_process_group()
+
+
+class ProcessGroup:
+    """``with ProcessGroup(device_name) as (ctx, device):`` joins torchrun's group (if any) and
+    leaves it at the end, without waiting for other ranks when the block raised."""
+
+    def __init__(self, device_name: str) -> None:
+        self.device_name = device_name
+        self.ctx = DistContext()
+
+    def __enter__(self) -> tuple[DistContext, torch.device]:
+        self.ctx, device = init_distributed(self.device_name)
+        return self.ctx, device
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        shutdown(self.ctx, failed=exc_type is not None)
 
 
 def flat_weights(module: torch.nn.Module) -> torch.Tensor:

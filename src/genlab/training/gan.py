@@ -42,7 +42,7 @@ from genlab.models.gan import Generator, build_discriminator, build_generator
 from genlab.progress import Reporter
 from genlab.training import runs
 from genlab.training.checkpoint import Checkpoint
-from genlab.training.distributed import DistContext, flat_weights, init_distributed, shutdown
+from genlab.training.distributed import DistContext, ProcessGroup, flat_weights
 from genlab.training.early_stopping import EarlyStopping
 from genlab.training.loop import LoopResult, make_adam, run_epochs
 
@@ -330,28 +330,25 @@ def train_gan(
     is saved to ``model.pt`` first, and ``checkpoint.pt`` keeps the last good state.
     """
     config = config or GanConfig()
-    ctx, device = init_distributed(config.device)
-    try:
-        with (
-            runs.open_run_dir(out if ctx.is_main else None, overwrite, resume) as out_dir,
-            _cpu_threads(config),
-        ):
-            if resume and out is not None:
-                config = GanConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
-            return _train_gan(
-                data,
-                config,
-                out_dir,
-                reporter if ctx.is_main else None,
-                plots,
-                resume,
-                final_samples,
-                ctx,
-                device,
-                out,
-            )
-    finally:
-        shutdown(ctx)
+    with (
+        ProcessGroup(config.device) as (ctx, device),
+        runs.open_run_dir(out if ctx.is_main else None, overwrite, resume) as out_dir,
+        _cpu_threads(config),
+    ):
+        if resume and out is not None:
+            config = GanConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
+        return _train_gan(
+            data,
+            config,
+            out_dir,
+            reporter if ctx.is_main else None,
+            plots,
+            resume,
+            final_samples,
+            ctx,
+            device,
+            out,
+        )
 
 
 @contextmanager
@@ -412,7 +409,7 @@ def _train_gan(
         if average is not None:
             modules["generator_average"] = average.module
         checkpoint = Checkpoint(
-            out_dir,
+            run_path,
             modules,
             {"generator": g_optimizer, "discriminator": d_optimizer},
             {"batch_order": order_rng, "noise": noise_rng},
