@@ -166,7 +166,7 @@ class GanConfig:
     device: str = "cpu"  # tiny networks: an H200 ran an epoch at half one CPU core's speed
     threads: int = 1  # CPU threads while training; 0 = torch's default (all cores)
     plot_every: int = 25
-    checkpoint_interval: float = 10.0  # seconds between checkpoints; 0 = every epoch
+    checkpoint_interval: float = 0.0  # seconds between checkpoints; 0 = every epoch
     restore_best: bool = True
     preset: str = "genlab"
 
