@@ -178,19 +178,27 @@ def main(argv: list[str] | None = None) -> int:
     rule_data = None
     for seed in range(repeats):
         generator, iterations, seconds = train_book(seed, max_iterations=book_cap)
-        book_runs.append({"seed": seed, "wall_s": round(seconds, 3), "iterations": iterations,
-                          **measure(generator, data, n_eval)})
-        for options, rows in ((book_options, genlab_runs), (rule_options, rule_runs)):
-            run, iterations, seconds = train_genlab(seed, args.threads, **options)
-            rows.append({
+        book_runs.append(
+            {
                 "seed": seed,
                 "wall_s": round(seconds, 3),
-                "train_s": round(run.summary["train_seconds"], 3),
                 "iterations": iterations,
-                "epochs_run": run.summary["epochs_run"],
-                "best_epoch": run.summary["best_epoch"],
-                **measure(run.generator, run.data, n_eval, run.config.latent_dim),
-            })
+                **measure(generator, data, n_eval),
+            }
+        )
+        for options, rows in ((book_options, genlab_runs), (rule_options, rule_runs)):
+            run, iterations, seconds = train_genlab(seed, args.threads, **options)
+            rows.append(
+                {
+                    "seed": seed,
+                    "wall_s": round(seconds, 3),
+                    "train_s": round(run.summary["train_seconds"], 3),
+                    "iterations": iterations,
+                    "epochs_run": run.summary["epochs_run"],
+                    "best_epoch": run.summary["best_epoch"],
+                    **measure(run.generator, run.data, n_eval, run.config.latent_dim),
+                }
+            )
             if options is book_options:
                 genlab_config = {k: v for k, v in run.config.to_dict().items() if k != "seed"}
             else:

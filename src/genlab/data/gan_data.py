@@ -26,8 +26,9 @@ class GanData(Protocol):
     monitor_mode: str  # "min" or "max"
     batches_per_epoch: int  # real batches that make one epoch
 
-    def real_batches(self, batch_size: int, generator: torch.Generator,
-                     device: torch.device) -> list[torch.Tensor]:
+    def real_batches(
+        self, batch_size: int, generator: torch.Generator, device: torch.device
+    ) -> list[torch.Tensor]:
         """One epoch of real model-space batches, each (batch_size, dim)."""
         ...
 

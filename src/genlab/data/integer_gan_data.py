@@ -278,9 +278,7 @@ class IntegerGanData:
             out.append(collapse)
         validity = float(metrics["validity"])
         if validity < 1.0:
-            out.append(
-                f"{100 * (1 - validity):.2f}% of generated values are not in the pattern"
-            )
+            out.append(f"{100 * (1 - validity):.2f}% of generated values are not in the pattern")
         return out
 
     def describe(self) -> str:
