@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,6 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from genlab import __version__
 from genlab.config import ClassifierConfig
 from genlab.data.batching import batch_indices, epoch_permutation
 from genlab.data.fashion_mnist import ClassificationData, load_classification_data
@@ -392,11 +390,7 @@ def _train_classifier(
         "world_size": ctx.world_size,
         "ranks_consistent": consistent,
         "config": config.to_dict(),
-        "versions": {
-            "genlab": __version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-        },
+        "versions": runs.versions(),
     }
     run = ClassifierRun(
         model=model,

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import importlib
-import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,7 +33,6 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from genlab import __version__
 from genlab.config import GanConfig
 from genlab.data.gan_data import GanData
 from genlab.errors import ConfigError, RunFileError, TrainingError
@@ -502,11 +500,7 @@ def _train_gan(
         "world_size": ctx.world_size,
         "ranks_consistent": consistent,
         "config": config.to_dict(),
-        "versions": {
-            "genlab": __version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-        },
+        "versions": runs.versions(),
     }
     run = GanRun(
         generator=best,

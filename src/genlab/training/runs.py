@@ -230,6 +230,19 @@ def load_model_file(path: str | Path, kind: str | None = None) -> dict[str, Any]
     return payload
 
 
+def versions() -> dict[str, str]:
+    """The software a run was made with (for ``summary.json``)."""
+    import platform
+
+    from genlab import __version__
+
+    return {
+        "genlab": __version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
 def run_kind(run_dir: str | Path) -> str:
     """The ``kind`` of the model in a run folder or model file ("classifier", "gan", ...)."""
     return str(load_model_file(run_dir)["kind"])
