@@ -58,7 +58,7 @@ def train(
 def load(path: str | Path) -> ClassifierRun:
     """A trained classifier from its run folder (or model file), on the CPU."""
     model, config, names = load_classifier(path)
-    folder = Path(path) if Path(path).is_dir() else Path(path).parent
+    folder = runs.run_folder(path)
     summary_file = folder / runs.SUMMARY_FILE
     summary = runs.read_json(summary_file) if summary_file.exists() else {}
     return ClassifierRun(

@@ -16,7 +16,6 @@ from typing import Any
 from genlab.config import GanConfig
 from genlab.data.gan_data import GanData
 from genlab.progress import Reporter, make_reporter
-from genlab.training import runs
 from genlab.training.gan import FINAL_SAMPLES, GanRun, load_gan, train_gan
 
 __all__ = ["GanConfig", "GanRun", "evaluate", "load", "make_data", "train"]
@@ -93,12 +92,7 @@ def train(
 
 def load(path: str | Path) -> GanRun:
     """A trained GAN from its run folder (or model file), with its summary when there is one."""
-    run = load_gan(path)
-    folder = Path(path) if Path(path).is_dir() else Path(path).parent
-    if (folder / runs.SUMMARY_FILE).exists():
-        run.summary = runs.read_json(folder / runs.SUMMARY_FILE)
-    run.out_dir = folder
-    return run
+    return load_gan(path)
 
 
 def evaluate(run: GanRun | str | Path, n: int = FINAL_SAMPLES, seed: int | None = None) -> dict:

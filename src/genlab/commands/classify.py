@@ -185,7 +185,7 @@ def run_eval(args: argparse.Namespace) -> int:
     )
     report = test_report(model, data, config)
     report.pop("predictions")
-    run_dir = Path(args.run) if Path(args.run).is_dir() else Path(args.run).parent
+    run_dir = runs.run_folder(args.run)
     runs.write_json(run_dir / "eval.json", report)
     print_figures(
         {

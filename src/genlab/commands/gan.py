@@ -578,7 +578,7 @@ def run_eval(args: argparse.Namespace) -> int:
     gan = load_gan(args.run)
     seed = gan.config.seed if args.seed is None else args.seed
     metrics = gan.evaluate(n, seed=seed)
-    run_dir = Path(args.run) if Path(args.run).is_dir() else Path(args.run).parent
+    run_dir = runs.run_folder(args.run)
     runs.write_json(run_dir / "eval.json", {"n": n, "seed": seed, "data": gan.data.name, **metrics})
     print_figures(
         metrics,

@@ -293,7 +293,7 @@ def load_gan(path: str | Path) -> GanRun:
             f"{path}: the weights do not fit the generator its config describes"
         ) from exc
     generator.eval()
-    run_dir = Path(path) if Path(path).is_dir() else Path(path).parent
+    run_dir = runs.run_folder(path)
     summary_path = run_dir / runs.SUMMARY_FILE
     summary = runs.read_json(summary_path) if summary_path.exists() else {}
     return GanRun(generator=generator, data=data, config=config, summary=summary, out_dir=run_dir)

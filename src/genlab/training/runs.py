@@ -230,6 +230,12 @@ def load_model_file(path: str | Path, kind: str | None = None) -> dict[str, Any]
     return payload
 
 
+def run_folder(path: str | Path) -> Path:
+    """The run folder of ``path``: the folder itself, or the folder holding a model file."""
+    path = Path(path)
+    return path if path.is_dir() else path.parent
+
+
 def versions() -> dict[str, str]:
     """The software a run was made with (for ``summary.json``)."""
     import platform
