@@ -26,10 +26,10 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from genlab.classify.engine import train_classifier, train_epoch
 from genlab.config import ClassifierConfig
 from genlab.data.fashion_mnist import find_data_dir, load_classification_data, load_split
 from genlab.models.classifiers import MLPClassifier
-from genlab.training.classifier import train_classifier, train_epoch
 from genlab.training.loop import make_adam
 
 

@@ -2,7 +2,7 @@
 
 Both learn the book's data (2048 points, ``torch.manual_seed(0)``, x = 50 * rand, y = 1.08^x)
 and are judged on 10,000 generated points against the same 10,000 held-out real points
-(:meth:`genlab.data.curve_gan_data.CurveGanData.evaluate`).
+(:meth:`genlab.gan.curves.CurveGanData.evaluate`).
 
 * book: its loop as BOOK.md describes it, re-implemented here: raw (x, y), a torch DataLoader
   (batch 128, shuffled), D 2-256-128-64-1 (ReLU, dropout 0.3, Sigmoid) and G 2-16-32-2 (ReLU),
@@ -31,8 +31,8 @@ import torch
 from torch import nn
 
 from genlab.config import GanConfig
-from genlab.data.curve_gan_data import make_curve_gan_data
-from genlab.training.gan import train_gan
+from genlab.gan.curves import make_curve_gan_data
+from genlab.gan.engine import train_gan
 
 FIGURES = ("relation_median_rel_error", "relation_nrmse", "w1_x", "out_of_range", "precision")
 TARGETS = {"relation_median_rel_error": 0.01, "w1_x": 0.04, "out_of_range": 0.01}

@@ -17,7 +17,7 @@ after the first batch whose 10 numbers are all multiples of 5, at most 10,000 it
 
 genlab's side is the engine itself: ``genlab.gan.train("integers", multiple_of=5,
 max_value=100, out=None, ...)`` with its recommended settings
-(``genlab.data.integer_gan_data.recommended_settings``), stopping as soon as ``shortfall``
+(``genlab.gan.integers.recommended_settings``), stopping as soon as ``shortfall``
 reaches 0 or after ``patience`` checks without improvement. Its iterations are
 ``epochs_run x batches_per_epoch``.
 """
@@ -34,10 +34,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from genlab.data.integer_gan_data import IntegerGanData, make_integer_gan_data
 from genlab.evaluation.validity import integer_metrics
 from genlab.gan import GanRun
 from genlab.gan import train as gan_train
+from genlab.gan.integers import IntegerGanData, make_integer_gan_data
 
 EVAL_SAMPLES = 10_000
 EVAL_SEED = 0
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         "eval_seed": EVAL_SEED,
         "repeats": repeats,
         "threads": args.threads,
-        "genlab_impl": "genlab.gan.train (genlab.training.gan.train_gan), out=None",
+        "genlab_impl": "genlab.gan.train (genlab.gan.engine.train_gan), out=None",
         "genlab_stop": "shortfall == 0 or patience",
         "genlab_config": genlab_config,
         "book": book,

@@ -13,9 +13,9 @@ import argparse
 import torch
 
 import genlab
+from genlab.classify.engine import evaluate, logits_to_labels, predict_logits
 from genlab.data.fashion_mnist import CLASS_NAMES, load_classification_data
 from genlab.models.classifiers import build_classifier
-from genlab.training.classifier import evaluate, logits_to_labels, predict_logits
 
 
 def main() -> None:

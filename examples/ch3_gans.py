@@ -44,7 +44,7 @@ def main() -> None:
     generator = genlab.gan.load(out / "exp")
     samples = generator.sample(5, seed=1)
     print("5 generated samples (x, y):", [[round(v, 3) for v in row] for row in samples.tolist()])
-    from genlab.export import export_generator
+    from genlab.gan.export import export_generator
 
     path = export_generator(out / "exp", out / "exp_generator.pt", "torchscript")
     module = torch.jit.load(str(path))  # plain torch, as in the book

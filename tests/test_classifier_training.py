@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from genlab.config import ClassifierConfig
-from genlab.errors import ConfigError, RunFileError
-from genlab.training import runs
-from genlab.training.classifier import (
+from genlab.classify.engine import (
     evaluate,
     load_classifier,
     logits_to_labels,
     predict_logits,
     train_classifier,
 )
+from genlab.config import ClassifierConfig
+from genlab.errors import ConfigError, RunFileError
+from genlab.training import runs
 
 
 def test_learns_tiny_data_and_writes_the_run_folder(tiny_fashion: Path, tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
+from genlab.classify.engine import load_classifier, predict_logits
 from genlab.cli import main
-from genlab.training.classifier import load_classifier, predict_logits
 
 
 def _free_port() -> int:

@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from genlab.config import GanConfig
-from genlab.data.curve_gan_data import make_curve_gan_data
 from genlab.errors import ConfigError, RunFileError
-from genlab.export import export_generator, sampler_module
+from genlab.gan.curves import make_curve_gan_data
+from genlab.gan.engine import latent_noise, load_gan, train_gan
+from genlab.gan.export import export_generator, sampler_module
 from genlab.training import runs
-from genlab.training.gan import latent_noise, load_gan, train_gan
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated")
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from genlab.classify.engine import train_classifier
 from genlab.config import ClassifierConfig
 from genlab.data.fashion_mnist import find_data_dir
 from genlab.errors import DataError
-from genlab.training.classifier import train_classifier
 
 pytestmark = pytest.mark.slow
 

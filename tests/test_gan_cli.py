@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 from genlab.cli import main
+from genlab.gan.engine import load_gan
 from genlab.training import runs
-from genlab.training.gan import load_gan
 
 QUICK = ["--epochs", "8", "--eval-every", "2", "--plot-every", "2", "--quiet", "--no-report"]
 

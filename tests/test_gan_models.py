@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from genlab.config import GanConfig
+from genlab.gan.engine import build_networks
 from genlab.models.gan import Discriminator, Generator, build_discriminator, build_generator
-from genlab.training.gan import build_networks
 
 
 def _linear_shapes(module: nn.Module) -> list[tuple[int, int]]:

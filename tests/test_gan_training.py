@@ -16,16 +16,14 @@ import torch
 from torch import nn
 
 from genlab.config import GanConfig
-from genlab.data.curve_gan_data import (
+from genlab.errors import ConfigError, RunFileError, TrainingError
+from genlab.gan.adapter import GanData
+from genlab.gan.curves import (
     ColumnTransform,
     CurveGanData,
     make_curve_gan_data,
 )
-from genlab.data.gan_data import GanData
-from genlab.errors import ConfigError, RunFileError, TrainingError
-from genlab.training import runs
-from genlab.training.checkpoint import Interrupted
-from genlab.training.gan import (
+from genlab.gan.engine import (
     build_networks,
     discriminator_step,
     generate,
@@ -35,6 +33,8 @@ from genlab.training.gan import (
     load_gan,
     train_gan,
 )
+from genlab.training import runs
+from genlab.training.checkpoint import Interrupted
 from genlab.training.loop import make_adam
 
 FAST = GanConfig(epochs=12, eval_every=3, patience=None, eval_samples=512, plot_every=4)

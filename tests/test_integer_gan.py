@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from genlab.cli import main
-from genlab.training.gan import latent_noise, load_gan
+from genlab.gan.engine import latent_noise, load_gan
 
 FAST = ["--quiet", "--no-plots", "--no-report"]
 
@@ -172,7 +172,7 @@ def test_binary_encoding(tmp_path: Path) -> None:
 def test_collapse_warning(
     m5: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    from genlab.training import gan as gan_module
+    from genlab.gan import engine as gan_module
 
     real_load = gan_module.load_gan
 

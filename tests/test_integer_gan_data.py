@@ -1,4 +1,4 @@
-"""Tests for genlab.data.integer_gan_data: the integer-pattern GanData adapter."""
+"""Tests for genlab.gan.integers: the integer-pattern GanData adapter."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import math
 import pytest
 import torch
 
-from genlab.data.gan_data import GanData
-from genlab.data.integer_gan_data import (
+from genlab.data.integers import BinaryCodec, OneHotCodec, make_pattern
+from genlab.errors import ConfigError, RunFileError
+from genlab.gan.adapter import GanData
+from genlab.gan.integers import (
     BATCHES_PER_EPOCH,
     JS_TOLERANCE,
     IntegerGanData,
@@ -18,8 +20,6 @@ from genlab.data.integer_gan_data import (
     perfect_generator_figures,
     recommended_settings,
 )
-from genlab.data.integers import BinaryCodec, OneHotCodec, make_pattern
-from genlab.errors import ConfigError, RunFileError
 
 
 @pytest.fixture

@@ -136,7 +136,7 @@ class GanConfig:
     batch 128; an exponential moving average of the generator's weights (decay 0.995 per
     step) is what gets checked, kept and sampled; a check every 10 epochs on 2048 fixed noise
     vectors, early stopping after 20 checks without improvement; columns transformed
-    ``auto`` (see :class:`genlab.data.curve_gan_data.ColumnTransform`); the CPU (these networks
+    ``auto`` (see :class:`genlab.gan.curves.ColumnTransform`); the CPU (these networks
     are so small that kernel launches dominate: an H200 took 55 ms per exp epoch, one core of
     this CPU 27-30 ms; ``--device cuda`` or ``auto`` still works), on one thread (two threads
     made an epoch about 25% slower here).

@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from genlab.classify.engine import train_classifier
 from genlab.config import ClassifierConfig
 from genlab.progress import make_reporter
 from genlab.report import write_index
-from genlab.training.classifier import train_classifier
 
 BOOK_ACCURACY = {"binary": 0.8784, "multiclass": 0.8820}
 

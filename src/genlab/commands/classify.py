@@ -140,7 +140,7 @@ def config_from_args(args: argparse.Namespace) -> ClassifierConfig:
 
 def run_train(args: argparse.Namespace) -> int:
     """``genlab classify train``."""
-    from genlab.training.classifier import train_classifier
+    from genlab.classify.engine import train_classifier
 
     out, resume = run_dir_from_args(args)
     reporter = reporter_for(args, out)
@@ -176,8 +176,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     """``genlab classify eval RUN``."""
+    from genlab.classify.engine import load_classifier, test_report
     from genlab.data.fashion_mnist import load_classification_data
-    from genlab.training.classifier import load_classifier, test_report
 
     model, config, _ = load_classifier(args.run)
     data = load_classification_data(
@@ -221,8 +221,8 @@ def load_image(path: str | Path, invert: bool = True) -> torch.Tensor:
 
 def run_predict(args: argparse.Namespace) -> int:
     """``genlab classify predict RUN --index ... | --image ...``."""
+    from genlab.classify.engine import load_classifier, logits_to_labels, predict_logits
     from genlab.data.fashion_mnist import load_classification_data
-    from genlab.training.classifier import load_classifier, logits_to_labels, predict_logits
 
     model, config, names = load_classifier(args.run)
     if args.index is not None:

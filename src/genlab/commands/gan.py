@@ -30,8 +30,8 @@ from genlab.commands.common import (
 )
 from genlab.commands.report import add_report_flag, report_after_training
 from genlab.config import GAN_ACTIVATIONS, GAN_TRANSFORMS, PRESETS, GanConfig
-from genlab.data.gan_data import GanData
 from genlab.errors import ConfigError
+from genlab.gan.adapter import GanData
 from genlab.training import runs
 
 #: The book's figures for its exponential GAN at its own early stop (BOOK.md), for the table.
@@ -135,7 +135,7 @@ def _curve_options(args: argparse.Namespace, kind: str) -> dict[str, Any]:
 
 def _curve_kind(kind: str, help_text: str) -> DataKind:
     def build(args: argparse.Namespace, config: GanConfig) -> GanData:
-        from genlab.data.curve_gan_data import make_curve_gan_data
+        from genlab.gan.curves import make_curve_gan_data
 
         return make_curve_gan_data(
             kind,
@@ -190,7 +190,7 @@ def _add_integer_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _integer_data(args: argparse.Namespace) -> GanData:
-    from genlab.data.integer_gan_data import make_integer_gan_data
+    from genlab.gan.integers import make_integer_gan_data
 
     sources = [
         args.multiple_of is not None,
@@ -213,7 +213,7 @@ def _integer_data(args: argparse.Namespace) -> GanData:
 
 def _integer_config(args: argparse.Namespace) -> GanConfig:
     """The settings measured for integer patterns (or the book's with ``--preset book``)."""
-    from genlab.data.integer_gan_data import recommended_settings
+    from genlab.gan.integers import recommended_settings
 
     settings = recommended_settings(_integer_data(args), args.preset).to_dict()
     settings["g_hidden"] = tuple(settings["g_hidden"])
@@ -475,7 +475,7 @@ def _check_n(n: int) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     """``genlab gan train KIND ...``."""
-    from genlab.training.gan import train_gan
+    from genlab.gan.engine import train_gan
 
     out, resume = run_dir_from_args(args)
     config = config_from_args(args)
@@ -529,7 +529,7 @@ def _print_warnings(data: GanData, metrics: dict[str, Any]) -> None:
 
 def run_sample(args: argparse.Namespace) -> int:
     """``genlab gan sample RUN -n N [--seed S] [--out FILE]``."""
-    from genlab.training.gan import load_gan
+    from genlab.gan.engine import load_gan
 
     n = _check_n(args.n)
     gan = load_gan(args.run)
@@ -572,7 +572,7 @@ def samples_csv(points: torch.Tensor, columns: list[str] | None = None) -> str:
 
 def run_eval(args: argparse.Namespace) -> int:
     """``genlab gan eval RUN [-n N] [--seed S]``: print the figures, write RUN/eval.json."""
-    from genlab.training.gan import load_gan
+    from genlab.gan.engine import load_gan
 
     n = _check_n(args.n)
     gan = load_gan(args.run)
@@ -591,7 +591,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """``genlab gan export RUN --out FILE [--format export|torchscript]``."""
-    from genlab.export import export_generator
+    from genlab.gan.export import export_generator
 
     path = export_generator(args.run, args.out, args.format)
     loader = (
@@ -607,7 +607,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_interpolate(args: argparse.Namespace) -> int:
     """``genlab gan interpolate RUN --steps N --out FILE``."""
     from genlab import plots
-    from genlab.training.gan import interpolate, load_gan
+    from genlab.gan.engine import interpolate, load_gan
 
     if args.steps < 2:
         raise ConfigError(f"--steps must be at least 2, not {args.steps}")

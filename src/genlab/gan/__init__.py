@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from genlab.config import GanConfig
-from genlab.data.gan_data import GanData
+from genlab.gan.adapter import GanData
+from genlab.gan.engine import FINAL_SAMPLES, GanRun, load_gan, train_gan
 from genlab.progress import Reporter, make_reporter
-from genlab.training.gan import FINAL_SAMPLES, GanRun, load_gan, train_gan
 
 __all__ = ["GanConfig", "GanRun", "evaluate", "load", "make_data", "train"]
 
@@ -30,14 +30,14 @@ def make_data(kind: str, config: GanConfig | None = None, **options: Any) -> Gan
     (``csv=``) or integers (``multiple_of=``, ``rule=``, ``odd=``, ``even=``, ``from_file=``,
     ``max_value=``, ``encoding=``)."""
     if kind == "integers":
-        from genlab.data.integer_gan_data import make_integer_gan_data
+        from genlab.gan.integers import make_integer_gan_data
 
         if not any(options.get(k) for k in ("multiple_of", "rule", "odd", "even", "from_file")):
             options["multiple_of"] = 5  # the book's case
         return make_integer_gan_data(**options)
     if kind not in CURVE_KINDS:
         raise ValueError(f"unknown data kind {kind!r}; choose one of {CURVE_KINDS + ('integers',)}")
-    from genlab.data.curve_gan_data import make_curve_gan_data
+    from genlab.gan.curves import make_curve_gan_data
 
     config = config or GanConfig()
     return make_curve_gan_data(
@@ -66,7 +66,7 @@ def train(
     names = INTEGER_OPTIONS if kind == "integers" else CURVE_OPTIONS
     data_options = {k: options.pop(k) for k in names if k in options}
     if kind == "integers":
-        from genlab.data.integer_gan_data import recommended_settings
+        from genlab.gan.integers import recommended_settings
 
         data = make_data(kind, **data_options)
         settings = recommended_settings(data, preset).to_dict()

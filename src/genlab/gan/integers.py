@@ -1,4 +1,4 @@
-"""Integer patterns for the one GAN engine: the :class:`~genlab.data.gan_data.GanData` adapter.
+"""Integer patterns for the one GAN engine: the :class:`~genlab.gan.adapter.GanData` adapter.
 
 :class:`IntegerGanData` wraps an :class:`~genlab.data.integers.IntegerPattern` (multiples of 5,
 a rule, odd/even numbers, a file's integers) and an

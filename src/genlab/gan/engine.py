@@ -1,6 +1,6 @@
 """Training, sampling, saving and loading GANs: a few short plain functions.
 
-The engine is data-agnostic: it sees a :class:`~genlab.data.gan_data.GanData` (curves, integer
+The engine is data-agnostic: it sees a :class:`~genlab.gan.adapter.GanData` (curves, integer
 patterns, ...) and never looks inside it. Per batch it runs :func:`discriminator_step` then
 :func:`generator_step`; every ``eval_every`` epochs it decodes the generator's output for one
 fixed noise batch and asks the data for its figures (``quick_evaluate`` when the data has it,
@@ -11,7 +11,7 @@ Besides the protocol, the engine uses four optional attributes of a data adapter
 them: ``quick_evaluate(samples)`` (the monitored figure, cheap, for the checks),
 ``monitor_target`` (the best value the figure can take: training stops when it is reached),
 ``progress_keys`` (more figures for the progress bar) and ``decoder()`` (the decoding as an
-``nn.Module``, for :mod:`genlab.export`).
+``nn.Module``, for :mod:`genlab.gan.export`).
 
 The model file (``model.pt``, via :mod:`genlab.training.runs`) holds the generator's weights,
 the :class:`~genlab.config.GanConfig` and ``data.to_dict()`` (for curves: the column transform
@@ -34,8 +34,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from genlab.config import GanConfig
-from genlab.data.gan_data import GanData
 from genlab.errors import ConfigError, RunFileError, TrainingError
+from genlab.gan.adapter import GanData
 from genlab.models.gan import Generator, build_discriminator, build_generator
 from genlab.progress import Reporter
 from genlab.training import runs
@@ -55,8 +55,8 @@ MAX_FRAMES = 60
 #: Data adapters that a model file can name: ``data["kind"]`` -> "module:Class" with a
 #: ``from_dict`` classmethod. A new adapter (e.g. integer patterns) adds its line here.
 DATA_ADAPTERS: dict[str, str] = {
-    "curve": "genlab.data.curve_gan_data:CurveGanData",
-    "integers": "genlab.data.integer_gan_data:IntegerGanData",
+    "curve": "genlab.gan.curves:CurveGanData",
+    "integers": "genlab.gan.integers:IntegerGanData",
 }
 
 

@@ -1,4 +1,4 @@
-"""Curve data for the one GAN engine: the :class:`~genlab.data.gan_data.GanData` adapter.
+"""Curve data for the one GAN engine: the :class:`~genlab.gan.adapter.GanData` adapter.
 
 :class:`CurveGanData` wraps a :class:`~genlab.data.curves.CurveDataset` (a named shape, a
 formula or a CSV) for training:

@@ -22,8 +22,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from genlab.data.gan_data import GanData
 from genlab.errors import ConfigError, GenlabError
+from genlab.gan.adapter import GanData
 from genlab.training import runs
 
 FORMATS = ("export", "torchscript")
@@ -97,7 +97,7 @@ def export_generator(run: str | Path, out: str | Path, fmt: str = "export") -> P
 
     ``fmt`` is ``"export"`` (torch.export, .pt2) or ``"torchscript"``. Returns the path.
     """
-    from genlab.training.gan import load_gan
+    from genlab.gan.engine import load_gan
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")

@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 
+from genlab.classify.engine import ClassifierRun, load_classifier, train_classifier
 from genlab.config import ClassifierConfig
 from genlab.progress import Reporter, make_reporter
 from genlab.training import runs
-from genlab.training.classifier import ClassifierRun, load_classifier, train_classifier
 
 __all__ = ["ClassifierConfig", "ClassifierRun", "evaluate", "load", "train"]
 
@@ -69,8 +69,8 @@ def load(path: str | Path) -> ClassifierRun:
 def evaluate(run: ClassifierRun | str | Path, data_dir: str | Path | None = None) -> dict[str, Any]:
     """Test figures of a trained classifier: loss, exact accuracy, per-class accuracy,
     confusion matrix."""
+    from genlab.classify.engine import test_report
     from genlab.data.fashion_mnist import load_classification_data
-    from genlab.training.classifier import test_report
 
     if not isinstance(run, ClassifierRun):
         run = load(run)
