@@ -35,11 +35,15 @@ quicktest: setup
 lint: setup
 	$(VENV)/bin/ruff check src tests bench
 
+# Each benchmark writes bench/results/NAME.json; then the README's results table is rendered
+# from those files (tests/test_readme_results.py checks that the two agree).
 bench: setup data
 	$(PY) bench/classifier.py
+	$(PY) bench/classifier_variants.py
 	$(PY) bench/curve_gan.py
 	$(PY) bench/integer_gan.py
 	$(PY) bench/distributed.py
+	$(PY) bench/table.py --write
 
 clean:
 	rm -rf runs build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

@@ -6,9 +6,9 @@ written out); DataLoader batch 64, shuffled; the 784-256-128-64-10 MLP; Adam 1e-
 EarlyStop(patience=10) on the validation loss (computed without no_grad, as the book does);
 test accuracy as a mean of batch accuracies. genlab: `train_classifier` with its defaults.
 
-Prints one JSON line: seconds of one training pass at the book's settings (batch 64) for
-both, whole-run seconds (train to early stop + test; genlab with its own defaults),
-accuracies and the speed ratios.
+Prints one JSON line and writes it to bench/results/classifier.json (not with --quick): seconds
+of one training pass at the book's settings (batch 64) for both, whole-run seconds (train to
+early stop + test; genlab with its own defaults), accuracies and the speed ratios.
 
     python bench/classifier.py            # whole runs (~6 min here)
     python bench/classifier.py --quick    # one timed epoch each (~30 s)
@@ -17,11 +17,11 @@ accuracies and the speed ratios.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
 import torch
+from _results import emit
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
@@ -194,20 +194,19 @@ def main() -> None:
     book = book_run(epochs)
     ours = genlab_run(epochs)
     ours["train_epoch_seconds_batch64"] = genlab_epoch_at_book_settings()
-    print(
-        json.dumps(
-            {
-                "bench": "classifier",
-                "quick": args.quick,
-                "threads": torch.get_num_threads(),
-                "book": book,
-                "genlab": ours,
-                "epoch_speedup_batch64": round(
-                    book["train_epoch_seconds"] / ours["train_epoch_seconds_batch64"], 2
-                ),
-                "run_speedup": round(book["run_seconds"] / ours["run_seconds"], 2),
-            }
-        )
+    emit(
+        __file__,
+        {
+            "bench": "classifier",
+            "quick": args.quick,
+            "threads": torch.get_num_threads(),
+            "book": book,
+            "genlab": ours,
+            "epoch_speedup_batch64": round(
+                book["train_epoch_seconds"] / ours["train_epoch_seconds_batch64"], 2
+            ),
+            "run_speedup": round(book["run_seconds"] / ours["run_seconds"], 2),
+        },
     )
 
 

@@ -1,15 +1,20 @@
 """Benchmark: the book's chapter-3 exponential GAN loop against genlab, in one process.
 
 Both learn the book's data (2048 points, ``torch.manual_seed(0)``, x = 50 * rand, y = 1.08^x)
-and are judged on 10,000 generated points against the same 10,000 held-out real points
-(:meth:`genlab.gan.curves.CurveGanData.evaluate`).
+and are judged alike: 10,000 points generated from the same fresh noise (a seed neither side
+trained or selected on) against the same 10,000-point test part, the relation figures against
+the formula (:meth:`genlab.gan.curves.CurveGanData.test_figures`). genlab keeps the generator
+that scored best on the validation part; so the book's side is reported twice: its **last**
+generator (what the book keeps) and its **best** on the same validation check (the same score,
+fixed noise batch and check interval as genlab's), so that the comparison is like for like.
 
 * book: its loop as BOOK.md describes it, re-implemented here: raw (x, y), a torch DataLoader
   (batch 128, shuffled), D 2-256-128-64-1 (ReLU, dropout 0.3, Sigmoid) and G 2-16-32-2 (ReLU),
   BCELoss, Adam lr 5e-4; per batch D on real, D on fake, G; its stop rule: EarlyStop with
   patience 1000 on MSE(fake y, 1.08^fake x) of the epoch's last batch; up to 10,000 epochs.
-* genlab: ``train_gan`` with the default :class:`~genlab.config.GanConfig`, no run folder.
-  Its time counts everything from building the networks to the final 10,000-sample figures.
+* genlab: ``train_gan`` with the default :class:`~genlab.config.GanConfig`, no run folder
+  (neither side writes files). Its time counts everything from building the networks to the
+  final 10,000-sample figures; the book's time counts its loop (with the validation checks).
   genlab's sine GAN runs too (its relation_nrmse is one of the issue's figures).
 
 Prints one JSON line. ``--quick`` is a smoke run (a few epochs each; the figures mean nothing).
@@ -21,18 +26,25 @@ Prints one JSON line. ``--quick`` is a smoke run (a few epochs each; the figures
 from __future__ import annotations
 
 import argparse
-import json
+import copy
 import math
 import platform
 import time
 from typing import Any
 
 import torch
+from _results import emit
 from torch import nn
 
 from genlab.config import GanConfig
-from genlab.gan.curves import make_curve_gan_data
-from genlab.gan.engine import train_gan
+from genlab.gan.curves import CurveGanData, make_curve_gan_data
+from genlab.gan.engine import (
+    FINAL_SAMPLES,
+    VALIDATION_NOISE_OFFSET,
+    final_noise_seed,
+    latent_noise,
+    train_gan,
+)
 
 FIGURES = ("relation_median_rel_error", "relation_nrmse", "w1_x", "out_of_range", "precision")
 TARGETS = {"relation_median_rel_error": 0.01, "w1_x": 0.04, "out_of_range": 0.01}
@@ -70,8 +82,9 @@ def book_networks() -> tuple[nn.Module, nn.Module]:
     return discriminator, generator
 
 
-def book_loop(max_epochs: int, patience: int) -> dict[str, Any]:
-    """The book's training loop; returns its generator, epochs and seconds."""
+def book_loop(max_epochs: int, patience: int, check: Check) -> dict[str, Any]:
+    """The book's training loop; returns its last generator, epochs and seconds. ``check``
+    sees the generator every few epochs (genlab's validation check; it changes nothing)."""
     torch.manual_seed(0)
     train_data = torch.zeros((2048, 2))
     train_data[:, 0] = 50 * torch.rand(2048)
@@ -110,6 +123,7 @@ def book_loop(max_epochs: int, patience: int) -> dict[str, Any]:
             loss_g = loss_fn(D(fake_samples), real_labels)
             loss_g.backward()
             optim_g.step()
+        check(epoch, G)
         gdif = mse(fake_samples[:, 1], 1.08 ** fake_samples[:, 0]).item()
         if stopper.stop(gdif):
             stopped = True
@@ -120,6 +134,31 @@ def book_loop(max_epochs: int, patience: int) -> dict[str, Any]:
         "stopped_early": stopped,
         "seconds": time.perf_counter() - started,
     }
+
+
+class Check:
+    """genlab's validation check applied to the book's generator: every ``every`` epochs the
+    score of a fixed noise batch against the validation part; keeps a copy of the best."""
+
+    def __init__(self, data: CurveGanData, config: GanConfig) -> None:
+        self.data = data
+        self.every = config.eval_every
+        self.noise = latent_noise(
+            config.eval_samples, 2, config.seed + VALIDATION_NOISE_OFFSET
+        )  # the book's noise is 2-d, as genlab's default latent_dim
+        self.best = math.inf
+        self.best_epoch = 0
+        self.best_generator: nn.Module | None = None
+
+    def __call__(self, epoch: int, generator: nn.Module) -> None:
+        if epoch % self.every:
+            return
+        with torch.no_grad():
+            score = self.data.validation_figures(generator.eval()(self.noise))["score"]
+        generator.train()
+        if score < self.best:
+            self.best, self.best_epoch = score, epoch
+            self.best_generator = copy.deepcopy(generator).eval()
 
 
 def _pick(metrics: dict[str, float]) -> dict[str, float]:
@@ -136,14 +175,18 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
 
     data = make_curve_gan_data("exp")
-    book_epochs, book_patience = (5, 1000) if args.quick else (10_000, 1000)
-    book = book_loop(book_epochs, book_patience)
-    with torch.no_grad():
-        noise = torch.randn(10_000, 2, generator=torch.Generator().manual_seed(1))
-        book_points = book["generator"](noise)
-    book_metrics = data.evaluate(book_points)
-
     config = GanConfig(epochs=5) if args.quick else GanConfig()
+    check = Check(data, config)
+    book_epochs, book_patience = (10, 1000) if args.quick else (10_000, 1000)
+    book = book_loop(book_epochs, book_patience, check)
+    # The same fresh noise for every generator judged here: the seed of genlab's own figures.
+    final_noise = latent_noise(FINAL_SAMPLES, 2, final_noise_seed(config.seed))
+    with torch.no_grad():
+        book_points = book["generator"].eval()(final_noise)
+        best_points = (check.best_generator or book["generator"])(final_noise)
+    book_metrics = data.test_figures(book_points)
+    book_best_metrics = data.test_figures(best_points)
+
     started = time.perf_counter()
     run = train_gan(data, config, plots=False)
     genlab_seconds = time.perf_counter() - started
@@ -162,6 +205,11 @@ def main(argv: list[str] | None = None) -> int:
             "seconds_per_epoch": round(book["seconds"] / book["epochs"], 4),
             **_pick(book_metrics),
             "x_max": round(float(book_points[:, 0].max()), 2),
+        },
+        "book_best": {
+            "best_epoch": check.best_epoch,
+            **_pick(book_best_metrics),
+            "x_max": round(float(best_points[:, 0].max()), 2),
         },
         "genlab": {
             "seconds": round(genlab_seconds, 2),
@@ -193,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     line["all_targets_met"] = all(met.values()) and not any(
         isinstance(v, float) and math.isnan(v) for v in genlab_metrics.values()
     )
-    print(json.dumps(line))
+    emit(__file__, line)
     return 0
 
 

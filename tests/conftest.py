@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,21 @@ REAL_DATA = Path("/usr/share/datasets/fashion-mnist")
 @pytest.fixture(autouse=True)
 def _seed_everything() -> None:
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tiny_fashion_allowed() -> Iterator[None]:
+    """The tests' Fashion-MNIST folders are tiny sets under the standard file names: say so.
+
+    Session-wide (module-scoped workspaces train on them too) and in the environment, so
+    subprocesses (the console script, torchrun) see it. A test of the official-count check
+    removes it with ``monkeypatch.delenv``.
+    """
+    from genlab.data.fashion_mnist import SUBSET_ENV
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SUBSET_ENV, "1")
+        yield
 
 
 def idx_bytes(array: torch.Tensor) -> bytes:

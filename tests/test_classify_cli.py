@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,18 @@ def test_train_eval_predict(
     summary = json.loads((trained / "summary.json").read_text())
     evaluation = json.loads((trained / "eval.json").read_text())
     assert evaluation["test_accuracy"] == summary["test_accuracy"]
+    assert (
+        evaluation["splits"]
+        == summary["splits"]
+        == {
+            "train": 500,
+            "validation": 100,
+            "test": 200,
+            "seed": 42,
+        }
+    )
+    assert evaluation["figure_split"]["test_accuracy"] == "test"
+    assert summary["figure_split"]["best_val_loss"] == "validation"
     assert f"{summary['test_accuracy']:.4f}" in out
     assert (
         main(
@@ -68,6 +82,19 @@ def test_train_eval_predict(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("test image 0: label is T-shirt/top; prediction is ")
     assert lines[2].startswith("test image 9: label is Ankle boot; prediction is ")
+
+
+def test_train_prints_the_books_figure_from_genlab_book(
+    tiny_fashion: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from genlab import book
+
+    figure = book.figures_for("classify-binary")["test_accuracy"]
+    changed = {**book.BOOK, "classify-binary": (replace(figure, value=0.1234),)}
+    monkeypatch.setattr(book, "BOOK", changed)
+    argv = ["classify", "train", "--task", "binary", "--epochs", "1", "--no-plots", "--quiet"]
+    assert main([*argv, "--data-dir", str(tiny_fashion), "--out", str(tmp_path / "b")]) == 0
+    assert re.search(r"book_test_accuracy +0\.1234$", capsys.readouterr().out, re.MULTILINE)
 
 
 def test_predict_image_file(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

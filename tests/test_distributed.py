@@ -10,10 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from genlab.classify.engine import load_classifier, predict_logits
 from genlab.cli import main
+from genlab.errors import ConfigError
+from genlab.training.distributed import check_global_batch
 
 
 def _free_port() -> int:
@@ -76,6 +79,37 @@ def test_two_process_classifier(tiny_fashion: Path, tmp_path: Path) -> None:
     # the model loads and predicts in one process
     model, config, _ = load_classifier(tmp_path / "ddp")
     assert predict_logits(model, torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_global_batch_must_divide_evenly() -> None:
+    check_global_batch(32, world_size=2)
+    check_global_batch(33, world_size=1)  # one process: any batch
+    with pytest.raises(ConfigError) as info:
+        check_global_batch(33, world_size=2)
+    message = str(info.value)
+    assert "--batch-size 33" in message and "2 processes" in message
+    assert "multiple of 2" in message and "such as 32" in message
+
+
+def test_torchrun_refuses_an_uneven_batch_at_once(
+    tiny_fashion: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    """As rank 0 of 4 would see it: refused before joining the group, one line, exit 2."""
+    for name, value in (("WORLD_SIZE", "4"), ("RANK", "0"), ("LOCAL_RANK", "0")):
+        monkeypatch.setenv(name, value)
+    argv = ["classify", "train", "--batch-size", "30", "--data-dir", str(tiny_fashion)]
+    assert main([*argv, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "--batch-size 30 is not a multiple of the 4 processes" in err
+    assert not (tmp_path / "o").exists()
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    with pytest.raises(SystemExit):
+        main(["classify", "train", "--help"])
+    assert "multiple of the number of processes" in " ".join(capsys.readouterr().out.split())
 
 
 def test_two_process_gan(tmp_path: Path) -> None:

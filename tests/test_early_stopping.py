@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from genlab.training.early_stopping import EarlyStopping
-from genlab.training.loop import run_epochs
+from genlab.training.loop import EarlyStop, run_epochs
 
 
 def test_never_improving_stops_after_patience() -> None:
@@ -50,9 +50,33 @@ def test_loop_restores_best_weights_of_a_worsening_model() -> None:
             model.weight += 1.0  # weight == epoch after this epoch
         return {"val_loss": float(abs(model.weight.item() - 2.0))}  # best at epoch 2
 
-    result = run_epochs(
-        epoch_fn, max_epochs=50, stopper=EarlyStopping(3), monitor="val_loss", watched=model
-    )
+    stop = EarlyStop(EarlyStopping(3), "val_loss", model)
+    result = run_epochs(epoch_fn, max_epochs=50, callbacks=[stop], watched=model)
     assert result.stopped_early and result.epochs_run == 5 and result.best_epoch == 2
     assert model.weight.item() == 2.0
     assert [row["epoch"] for row in result.history] == [1, 2, 3, 4, 5]
+
+
+def test_early_stop_reaching_its_target_stops_at_once() -> None:
+    model = nn.Linear(1, 1)
+    values = iter([3.0, 2.0, 0.0, 5.0, 5.0])
+    stop = EarlyStop(EarlyStopping(10), "f", model, target=0.0)
+    result = run_epochs(lambda epoch: {"f": next(values)}, max_epochs=5, callbacks=[stop])
+    assert result.epochs_run == 3 and result.best_epoch == 3 and result.stopped_early
+
+
+def test_lr_schedule_and_metrics_file_callbacks(tmp_path) -> None:
+    import csv
+
+    from genlab.training.loop import LRSchedule, MetricsFile
+
+    model = nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+    path = tmp_path / "metrics.csv"
+    callbacks = [LRSchedule(scheduler, optimizer, "loss"), MetricsFile(path)]
+    result = run_epochs(lambda epoch: {"loss": 1.0}, max_epochs=3, callbacks=callbacks)
+    # the loss never improves after epoch 1: the rate halves after epochs 2 and 3
+    assert [row["lr"] for row in result.history] == [1.0, 0.5, 0.25]
+    rows = list(csv.DictReader(path.open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3] and float(rows[-1]["lr"]) == 0.25

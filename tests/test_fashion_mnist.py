@@ -146,3 +146,35 @@ def test_binary_keeps_tshirts_and_boots(tiny_fashion: Path) -> None:
     assert data.class_names == ("T-shirt/top", "Ankle boot")
     assert set(data.test_y.tolist()) == {0, 1} and data.test_y.numel() == 40
     assert data.train_y.numel() + data.val_y.numel() == 120
+
+
+def test_short_files_under_the_standard_names_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short but self-consistent file would quietly change the split: refuse it unless the
+    folder is declared a subset."""
+    monkeypatch.delenv(fm.SUBSET_ENV)
+    folder = write_fashion(tmp_path / "d", n_train=600, n_test=200)
+    with pytest.raises(DataError) as info:
+        fm.load_classification_data("multiclass", folder)
+    message = str(info.value)
+    assert "train-images-idx3-ubyte.gz holds 600 images" in message
+    assert "Fashion-MNIST train file has 60,000" in message and fm.SUBSET_ENV in message
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz holds 200 images .* 10,000"):
+        fm.load_split(folder, "test")
+    # explicitly a subset: by argument or by the environment
+    assert fm.load_split(folder, "test", subset=True)[0].shape == (200, 28, 28)
+    assert fm.load_classification_data("multiclass", folder, subset=True).sizes()["test"] == 200
+    monkeypatch.setenv(fm.SUBSET_ENV, "1")
+    assert fm.load_split(folder, "train")[1].shape == (600,)
+    monkeypatch.setenv(fm.SUBSET_ENV, "0")
+    with pytest.raises(DataError, match="holds 600 images"):
+        fm.load_split(folder, "train")
+
+
+def test_official_counts_are_checked_for_labels_too(tmp_path: Path) -> None:
+    labels = torch.zeros(9_999, dtype=torch.uint8)
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte holds 9,999 labels .* 10,000"):
+        fm.check_official_count(tmp_path / "t10k-labels-idx1-ubyte", labels, "test")
+    fm.check_official_count(tmp_path / "x", torch.zeros(10_000, dtype=torch.uint8), "test")
+    fm.check_official_count(tmp_path / "x", torch.zeros(60_000, 28, 28, dtype=torch.uint8), "train")

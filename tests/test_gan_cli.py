@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from genlab.cli import main
-from genlab.gan.engine import load_gan
+from genlab.gan.engine import final_noise_seed, load_gan
 from genlab.training import runs
 
 QUICK = ["--epochs", "8", "--eval-every", "2", "--plot-every", "2", "--quiet", "--no-report"]
@@ -81,8 +81,9 @@ def test_eval_prints_and_writes(exp_run: Path, capsys: pytest.CaptureFixture) ->
     saved = json.loads((exp_run / "eval.json").read_text())
     assert saved["n"] == 1000
     assert f"{saved['w1_x']:.4f}" in printed
-    assert saved["seed"] == 0  # the run's seed by default
-    assert saved == {**saved, **load_gan(exp_run).evaluate(1000, seed=0)}
+    assert saved["seed"] == final_noise_seed(0)  # the seed of summary.json's figures
+    assert saved["split"] == "test" and saved["units"] == {"js": "bits", "kl": "bits"}
+    assert saved == {**saved, **load_gan(exp_run).evaluate(1000)}
 
 
 def test_eval_repeats_the_training_figures(exp_run: Path) -> None:
@@ -206,7 +207,7 @@ def test_zero_samples_is_refused(
     exp_run: Path, command: str, capsys: pytest.CaptureFixture
 ) -> None:
     assert main(["gan", command, str(exp_run), "-n", "0"]) == 2
-    assert "-n must be at least 1" in capsys.readouterr().err
+    assert "-n must be a positive whole number" in capsys.readouterr().err
 
 
 def test_bench_smoke_run_prints_one_json_line() -> None:
@@ -224,6 +225,8 @@ def test_bench_smoke_run_prints_one_json_line() -> None:
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     line = json.loads(lines[0])
-    assert line["book"]["epochs"] == 5 and line["genlab"]["epochs"] == 5
-    assert {"relation_median_rel_error", "w1_x", "out_of_range"} <= set(line["genlab"])
+    assert line["book"]["epochs"] == 10 and line["genlab"]["epochs"] == 5
+    for side in ("genlab", "book", "book_best"):  # the same test figures on every side
+        assert {"relation_median_rel_error", "w1_x", "out_of_range"} <= set(line[side])
+    assert line["book_best"]["best_epoch"] == 10  # the one check in 10 epochs
     assert line["time_ratio"] > 0 and "targets_met" in line

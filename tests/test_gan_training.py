@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from genlab.config import GanConfig
-from genlab.errors import ConfigError, RunFileError, TrainingError
-from genlab.gan.adapter import GanData
+from genlab.errors import ConfigError, DataError, RunFileError, TrainingError
+from genlab.gan.adapter import GanAdapter
 from genlab.gan.curves import (
     ColumnTransform,
     CurveGanData,
@@ -25,6 +25,7 @@ from genlab.gan.curves import (
 )
 from genlab.gan.engine import (
     build_networks,
+    final_noise_seed,
     discriminator_step,
     generate,
     generator_step,
@@ -156,7 +157,7 @@ def test_unknown_transform_is_refused() -> None:
 
 def test_curve_data_is_gan_data() -> None:
     data = make_curve_gan_data("exp")
-    assert isinstance(data, GanData)
+    assert isinstance(data, GanAdapter)
     assert (data.kind, data.name, data.dim, data.monitor, data.monitor_mode) == (
         "curve",
         "exp",
@@ -164,7 +165,9 @@ def test_curve_data_is_gan_data() -> None:
         "score",
         "min",
     )
-    assert data.train.shape == (2048, 2) and data.reference.shape == (10_000, 2)
+    assert data.train.shape == (2048, 2)
+    assert data.validation.shape == data.test.shape == (10_000, 2)
+    assert data.book_reference == "gan-exp"
     batches = data.real_batches(128, torch.Generator().manual_seed(0), torch.device("cpu"))
     assert len(batches) == data.batches_per_epoch == 16
     assert all(b.shape == (128, 2) for b in batches)
@@ -174,43 +177,77 @@ def test_curve_data_is_gan_data() -> None:
     assert torch.equal(everything.sort(0).values, expected.sort(0).values)
 
 
-def test_held_out_points_differ_from_training_points() -> None:
+def test_three_parts_are_disjoint_draws() -> None:
     data = make_curve_gan_data("exp")
-    assert not torch.equal(data.reference[:2048], data.train)
+    train, validation, test = data.train, data.validation, data.test
+    # independent draws: apart from float32 ties, no point appears in two parts
+    xs = [set(part[:, 0].tolist()) for part in (train, validation, test)]
+    assert max(len(xs[0] & xs[1]), len(xs[0] & xs[2]), len(xs[1] & xs[2])) < 20
+    assert data.splits() == {
+        "train": 2048,
+        "validation": 10_000,
+        "test": 10_000,
+        "train_seed": 0,
+        "validation_seed": 1,
+        "test_seed": 2,
+    }
     rows = make_curve_gan_data("sine", n=100)
     assert rows.train.shape == (100, 2)
+    assert data.x_range == (0.0, 50.0)  # the shape's domain, not a part's min and max
 
 
-def test_csv_rows_are_split(tmp_path: Path) -> None:
+def test_csv_rows_are_split_in_three(tmp_path: Path) -> None:
     csv = tmp_path / "points.csv"
     rows = "\n".join(f"{i},{i * i}" for i in range(100))
     csv.write_text("a,b\n" + rows + "\n")
     data = make_curve_gan_data("csv", csv=str(csv))
     assert data.columns == ["a", "b"] and data.relation is None
-    assert data.train.shape[0] + data.reference.shape[0] == 100
-    assert data.reference.shape[0] == 20
-    together = torch.cat([data.train, data.reference])[:, 0].sort().values
-    assert torch.equal(together, torch.arange(100.0))
+    sizes = data.splits()
+    assert (sizes["train"], sizes["validation"], sizes["test"]) == (70, 15, 15)
+    together = torch.cat([data.train, data.validation, data.test])[:, 0].sort().values
+    assert torch.equal(together, torch.arange(100.0))  # disjoint, and nothing lost
+    assert data.x_range == (0.0, 99.0)  # the whole file's x range
+    assert data.warnings({}) and "only 15 rows" in data.warnings({})[0]
+    again = make_curve_gan_data("csv", csv=str(csv))
+    assert torch.equal(again.test, data.test)  # the same seed gives the same split
+    other = make_curve_gan_data("csv", csv=str(csv), data_seed=1)
+    assert not torch.equal(other.test, data.test)
+
+
+def test_small_csv_rule(tmp_path: Path) -> None:
+    ten = tmp_path / "ten.csv"
+    ten.write_text("".join(f"{i},{2 * i}\n" for i in range(10)))
+    sizes = make_curve_gan_data("csv", csv=str(ten)).splits()
+    assert (sizes["train"], sizes["validation"], sizes["test"]) == (6, 2, 2)
     tiny = tmp_path / "tiny.csv"
     tiny.write_text("1,2\n3,4\n5,7\n")
-    small = make_curve_gan_data("csv", csv=str(tiny))
-    assert torch.equal(small.train, small.reference)
+    with pytest.raises(DataError, match="3 rows; a GAN needs at least 10"):
+        make_curve_gan_data("csv", csv=str(tiny))
 
 
-def test_score_is_small_for_real_points_and_grows_with_error() -> None:
+def test_validation_score_is_small_for_real_points_and_grows_with_error() -> None:
     data = make_curve_gan_data("exp")
     fresh = make_curve_gan_data("exp", data_seed=7).train
-    good = data.quick_evaluate(fresh)
+    good = data.validation_figures(fresh)
     shifted = fresh.clone()
     shifted[:, 1] *= 1.05  # y 5% off the curve
-    bad = data.quick_evaluate(shifted)
+    bad = data.validation_figures(shifted)
     assert good["score"] < 0.05 and good["relation_rms"] < 1e-4 and good["x_out"] == 0.0
     assert bad["relation_rms"] > 0.02 and bad["score"] > good["score"]
     outside = fresh.clone()
     outside[:100, 0] = 60.0
-    assert data.quick_evaluate(outside)["x_out"] == pytest.approx(100 / 2048)
-    full = data.evaluate(fresh)
-    assert full["relation_median_rel_error"] < 1e-5 and full["score"] == good["score"]
+    assert data.validation_figures(outside)["x_out"] == pytest.approx(100 / 2048)
+    test = data.test_figures(fresh)
+    assert test["relation_median_rel_error"] < 1e-5 and "score" not in test
+
+
+def test_validation_and_test_figures_use_their_own_parts() -> None:
+    data = make_curve_gan_data("sine")
+    # the validation part scores about 0 against itself, the test part clearly more
+    own = data.validation_figures(data.validation)["sliced_w1"]
+    assert own < 0.2 * data.validation_figures(data.test)["sliced_w1"]
+    assert data.test_figures(data.test)["w1"] == 0.0
+    assert data.test_figures(data.validation)["w1"] > 0.0
 
 
 def test_curve_data_round_trips_through_its_dict() -> None:
@@ -218,7 +255,9 @@ def test_curve_data_round_trips_through_its_dict() -> None:
     again = CurveGanData.from_dict(data.to_dict())
     model = torch.randn(50, 2)
     assert torch.equal(again.decode(model), data.decode(model))
-    assert again.evaluate(data.train) == data.evaluate(data.train)
+    assert again.test_figures(data.train) == data.test_figures(data.train)
+    assert again.validation_figures(data.train) == data.validation_figures(data.train)
+    assert again.splits() == {**data.splits(), "train": 0}
     with pytest.raises(RunFileError, match="damaged"):
         CurveGanData.from_dict({"kind": "curve"})
 
@@ -324,8 +363,10 @@ def test_load_refuses_other_models(tmp_path: Path) -> None:
         load_gan(tmp_path / "nothing")
 
 
-class NoisyData:
-    """A tiny non-curve GanData: 1-D Gaussian data, for engine tests; NaN when ``poison``."""
+class NoisyData(GanAdapter):
+    """A tiny non-curve adapter: 1-D Gaussian data, for engine tests; NaN when ``poison``.
+    Its validation figure ``gap`` and its test figure ``test_gap`` differ in name, so a test
+    can tell which one the engine used where."""
 
     kind = "test"
     name = "gaussian"
@@ -337,6 +378,7 @@ class NoisyData:
     def __init__(self, poison_from: int | None = None) -> None:
         self.poison_from = poison_from
         self.epoch = 0
+        self.test_sizes: list[int] = []
 
     def real_batches(
         self, batch_size: int, generator: torch.Generator, device: torch.device
@@ -350,8 +392,18 @@ class NoisyData:
     def decode(self, model_space: torch.Tensor) -> torch.Tensor:
         return model_space
 
-    def evaluate(self, samples: torch.Tensor) -> dict[str, float]:
+    def validation_figures(self, samples: torch.Tensor) -> dict[str, float]:
         return {"gap": float((samples.mean() - 3).abs() + (samples.std() - 1).abs())}
+
+    def test_figures(self, samples: torch.Tensor) -> dict[str, float]:
+        self.test_sizes.append(samples.shape[0])
+        return {"test_gap": self.validation_figures(samples)["gap"]}
+
+    def decoder(self) -> nn.Module:
+        return nn.Identity()
+
+    def real_points(self, n: int) -> torch.Tensor:
+        return torch.randn(n, 1, generator=torch.Generator().manual_seed(0)) + 3
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind}
@@ -364,8 +416,12 @@ def test_engine_is_data_agnostic() -> None:
     assert torch.get_num_threads() == threads  # restored
     checks = [row["gap"] for row in run.history if "gap" in row]
     assert len(checks) == 12
-    assert run.summary["metrics"]["gap"] < checks[0]  # it learned something
+    assert all("test_gap" not in row for row in run.history)  # checks see validation only
+    assert run.summary["metrics"]["test_gap"] < checks[0]  # it learned something
     assert run.summary["best_value"] == min(checks)
+    assert run.data.test_sizes == [1000]  # the test figures: once, at the end
+    assert run.summary["test_noise_seed"] == final_noise_seed(config.seed)
+    assert run.summary["validation_noise_seed"] != run.summary["test_noise_seed"]
 
 
 class PerfectData(NoisyData):

@@ -173,7 +173,7 @@ def test_decoder_module_msb_first() -> None:
 
 
 def test_evaluate_perfect_samples(fives: IntegerGanData) -> None:
-    figures = fives.evaluate(torch.arange(0, 100, 5).repeat(500))  # 10,000 exact samples
+    figures = fives.test_figures(torch.arange(0, 100, 5).repeat(500))  # 10,000 exact samples
     assert figures["validity"] == 1.0
     assert figures["coverage"] == 1.0
     assert figures["covered"] == 20
@@ -184,7 +184,7 @@ def test_evaluate_perfect_samples(fives: IntegerGanData) -> None:
 
 
 def test_evaluate_one_value_only(fives: IntegerGanData) -> None:
-    figures = fives.evaluate(torch.full((1000,), 35))
+    figures = fives.test_figures(torch.full((1000,), 35))
     assert figures["validity"] == 1.0
     assert figures["coverage"] == pytest.approx(1 / 20)
     assert figures["top_share"] == 1.0
@@ -196,7 +196,7 @@ def test_evaluate_one_value_only(fives: IntegerGanData) -> None:
 
 def test_evaluate_invalid_samples(fives: IntegerGanData) -> None:
     samples = torch.cat([torch.arange(0, 100, 5).repeat(45), torch.full((100,), 3)])
-    figures = fives.evaluate(samples)
+    figures = fives.test_figures(samples)
     assert figures["validity"] == pytest.approx(900 / 1000)
     assert figures["shortfall"] >= 0.1
     assert any("not in the pattern" in w for w in fives.warnings(figures))
@@ -205,7 +205,7 @@ def test_evaluate_invalid_samples(fives: IntegerGanData) -> None:
 def test_shortfall_parts(fives: IntegerGanData) -> None:
     # all valid, all covered, JS small but above tolerance + sampling noise: only JS counts
     skewed = torch.cat([torch.arange(0, 100, 5).repeat(40), torch.zeros(200, dtype=torch.long)])
-    figures = fives.evaluate(skewed)
+    figures = fives.test_figures(skewed)
     expected_js = perfect_generator_figures(fives.pattern, figures["n_samples"])["expected_js"]
     assert figures["validity"] == 1.0 and figures["coverage"] == 1.0
     assert figures["js"] > JS_TOLERANCE + expected_js
@@ -217,7 +217,7 @@ def test_shortfall_allows_sampling_misses_of_rare_values(tmp_path) -> None:
     path = tmp_path / "rare.txt"
     path.write_text("1 " * 99_999 + "2")
     data = make_integer_gan_data(from_file=path)
-    figures = data.evaluate(torch.ones(1000, dtype=torch.long))
+    figures = data.test_figures(torch.ones(1000, dtype=torch.long))
     expected = perfect_generator_figures(data.pattern, 1000)["expected_coverage"]
     assert figures["coverage"] == 0.5
     assert expected == pytest.approx(0.505, abs=1e-3)  # value 2 shows up 1% of the time
@@ -238,7 +238,7 @@ def test_perfect_generator_figures() -> None:
 def test_sampled_real_data_has_zero_shortfall(fives: IntegerGanData) -> None:
     """Real draws themselves (sampling noise only) meet the target."""
     real = fives.real_integers(10_000, torch.Generator().manual_seed(0))
-    assert fives.evaluate(real)["shortfall"] == 0.0
+    assert fives.test_figures(real)["shortfall"] == 0.0
 
 
 # ------------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_to_dict_from_dict_round_trip(encoding: str, tmp_path) -> None:
         assert again.codec == data.codec
         assert again.to_dict() == data.to_dict()
         samples = torch.tensor([1, 2, 4, 40, 7])
-        assert again.evaluate(samples) == data.evaluate(samples)
+        assert again.test_figures(samples) == data.test_figures(samples)
 
 
 def test_from_dict_refuses_other_kinds_and_damage(fives: IntegerGanData) -> None:
@@ -294,3 +294,19 @@ def test_recommended_settings(fives: IntegerGanData, sevens_binary: IntegerGanDa
     assert IntegerGanSettings(**{**stored, "g_hidden": (), "d_hidden": ()}) == genlab
     with pytest.raises(ConfigError, match="preset"):
         recommended_settings(fives, "fast")
+
+
+def test_book_reference_names_only_the_books_pattern(sevens_binary: IntegerGanData) -> None:
+    assert make_integer_gan_data(multiple_of=5, max_value=100).book_reference == (
+        "gan-multiples-of-5"
+    )
+    assert make_integer_gan_data(encoding="binary", multiple_of=5, max_value=100).book_reference
+    assert make_integer_gan_data(multiple_of=5, max_value=105).book_reference is None
+    assert make_integer_gan_data(rule="n % 5 == 1").book_reference is None
+    assert sevens_binary.book_reference is None
+
+
+def test_validation_and_test_figures_agree_on_the_same_samples(fives: IntegerGanData) -> None:
+    samples = torch.arange(0, 100, 5).repeat(50)
+    assert fives.validation_figures(samples) == fives.test_figures(samples)
+    assert set(fives.splits()) == {"train", "validation", "test"}

@@ -18,7 +18,6 @@ import torch
 from genlab.cli import main
 from genlab.errors import GenlabError, TrainingError
 from genlab.training import runs
-from genlab.training.early_stopping import EarlyStopping
 from genlab.training.loop import run_epochs
 
 TRAIN = [
@@ -178,7 +177,7 @@ def test_divergence_stops_naming_the_epoch() -> None:
         return {"loss": 1.0 if epoch < 4 else float("nan")}
 
     with pytest.raises(TrainingError, match="epoch 4: loss is nan.*last good epoch \\(3\\)"):
-        run_epochs(epoch_fn, max_epochs=10, stopper=EarlyStopping(5), monitor="loss", watched=model)
+        run_epochs(epoch_fn, max_epochs=10, watched=model)
 
     def explode(epoch: int) -> dict[str, float]:
         with torch.no_grad():
@@ -187,7 +186,7 @@ def test_divergence_stops_naming_the_epoch() -> None:
 
     torch.nn.init.constant_(model.weight, 1.0)
     with pytest.raises(TrainingError, match="epoch 2: weight weight reached"):
-        run_epochs(explode, max_epochs=10, stopper=EarlyStopping(5), monitor="loss", watched=model)
+        run_epochs(explode, max_epochs=10, watched=model)
 
 
 def test_diverging_cli_run_exits_nonzero(

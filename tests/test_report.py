@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from genlab import report
+from genlab import book, report
 from genlab.cli import main
 from genlab.errors import RunFileError
 from genlab.training import runs
@@ -103,7 +103,13 @@ def classifier_run(tmp_path: Path) -> Path:
 
 def write_gan_run(folder: Path) -> Path:
     """A finished exp-curve GAN run: 1,200 epochs, PNG plots, an animated GIF, snapshots."""
-    data = {"kind": "curve", "name": "exp", "columns": ["x", "y"], "relation": "1.08**x"}
+    data = {
+        "kind": "curve",
+        "name": "exp",
+        "columns": ["x", "y"],
+        "relation": "1.08**x",
+        "book_reference": "gan-exp",
+    }
     config = {"config": {"epochs": 2000, "lr": 0.0005, "latent_dim": 2}, "data": data}
     summary = {
         "kind": "gan",
@@ -143,7 +149,12 @@ def exp_gan_run(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def integer_gan_run(tmp_path: Path) -> Path:
-    data = {"kind": "integers", "name": "multiples of 5 in [0, 100)", "codec": "onehot"}
+    data = {
+        "kind": "integers",
+        "name": "multiples of 5 in [0, 100)",
+        "codec": "onehot",
+        "book_reference": "gan-multiples-of-5",
+    }
     summary = {
         "kind": "gan",
         "data": data,
@@ -189,6 +200,23 @@ def assert_self_contained(page: str) -> None:
     assert not re.search(r'\b(?:src|href)="(?!data:|#)', page), "a non-inline resource"
 
 
+def headline_of(page: str) -> str:
+    return page[page.index('id="headline"') : page.index('id="plots"')]
+
+
+def assert_book_sources(page: str, job: str) -> None:
+    """Every book figure of ``job`` in the headline links a footnote that quotes its source."""
+    headline = headline_of(page)
+    footnotes = dict(re.findall(r'<li id="(book-source-\d+)" data-source="([^"]+)">', headline))
+    assert sorted(footnotes.values()) == sorted({f.source for f in book.BOOK[job]})
+    links = re.findall(r'href="#(book-source-\d+)" title="([^"]*)"', headline)
+    assert len(links) == len(book.BOOK[job])  # one per book figure shown
+    for target, title in links:
+        assert html.unescape(title) == f"Source: {book.SOURCES[footnotes[target]]}"
+    for source in footnotes.values():
+        assert html.escape(book.SOURCES[source]) in headline
+
+
 def test_classifier_report(classifier_run: Path) -> None:
     path = report.write_report(classifier_run)
     assert path == classifier_run / "report.html"
@@ -206,8 +234,9 @@ def test_classifier_report(classifier_run: Path) -> None:
         expected = report.lookup(summary, key)
         for value, text in shown:
             assert value == expected and text == report.format_value(expected), key
-    headline = page[page.index('id="headline"') : page.index('id="plots"')]
+    headline = headline_of(page)
     assert "0.8820" in headline and "−0.0207" in headline and ">19<" in headline
+    assert_book_sources(page, "classify-multiclass")
     # Settings come from config.json; the metrics table has every row.
     assert "0.001" in page and "All 3 rows" in page
 
@@ -234,8 +263,9 @@ def test_exp_gan_report_thins_long_tables(exp_gan_run: Path) -> None:
     figures = figures_in(page)
     assert set(figures["metrics.relation_median_rel_error"]) == {(0.0312, "0.0312")}
     assert set(figures["metrics.js"]) == {(None, "—")}
-    assert report.job_key(json.loads((exp_gan_run / "summary.json").read_text())) == "gan-exp"
+    assert book.job_key(json.loads((exp_gan_run / "summary.json").read_text())) == "gan-exp"
     assert "0.0300" in page  # the book's ~3%
+    assert_book_sources(page, "gan-exp")
 
 
 def test_integer_gan_report_compares_with_the_book(integer_gan_run: Path) -> None:
@@ -245,8 +275,18 @@ def test_integer_gan_report_compares_with_the_book(integer_gan_run: Path) -> Non
     assert set(figures["metrics.covered"]) == {(17, "17")}
     assert "0.9980–1.0000" in page and "16–17" in page
     assert page.count("within the book&#x27;s range") == 3
-    headline = page[page.index('id="headline"') : page.index('id="plots"')]
-    assert "gan-multiples-of-5" in headline
+    assert "gan-multiples-of-5" in headline_of(page)
+    assert_book_sources(page, "gan-multiples-of-5")
+
+
+def test_the_job_comes_from_book_reference_not_the_name(tmp_path: Path) -> None:
+    """The book's pattern without a ``book_reference`` is not matched by its name or spec."""
+    data = {"kind": "integers", "name": "multiples of 5 in [0, 100)", "multiple_of": 5}
+    summary = {"kind": "gan", "data": data, "epochs_run": 3, "metrics": {"validity": 1.0}}
+    run = write_run(tmp_path / "m5", summary, {}, [], {})
+    page = report.write_report(run).read_text()
+    assert "reports no figures" in page and "book-source" not in page
+    assert "0.9980–1.0000" not in page
 
 
 def test_no_plots_and_unknown_job(tmp_path: Path) -> None:
@@ -259,6 +299,7 @@ def test_no_plots_and_unknown_job(tmp_path: Path) -> None:
     run = write_run(tmp_path / "sine", summary, {}, [], {})
     page = report.write_report(run, out=tmp_path / "elsewhere.html").read_text()
     assert "No plots" in page and "reports no figures" in page
+    assert "book-source" not in page and "Where the book" not in page
     assert "No metrics.csv" in page
     assert not (run / "report.html").exists()
 
@@ -285,6 +326,13 @@ def test_index_links_every_report(
         assert (tmp_path / link).exists()  # missing reports were written
     figures = figures_in(page)
     assert figures["test_accuracy"] == [(0.8613, "0.8613")]
+    # The book's column: the figure, with its source as a tooltip.
+    tooltips = re.findall(r'<span class="book" title="([^"]*)">([^<]*)</span>', page)
+    assert [(html.unescape(t), v) for t, v in tooltips] == [
+        (f"Source: {book.SOURCES['ch2-notebook']}", "0.8820"),
+        (f"Source: {book.SOURCES['ch3-run']}", "0.0300"),
+        (f"Source: {book.SOURCES['ch3-run']}", "0.9980–1.0000"),
+    ]
     # A run trained again (newer summary.json) gets a fresh report.
     summary_path = classifier_run / "summary.json"
     summary = json.loads(summary_path.read_text())

@@ -2,10 +2,11 @@
 
 :func:`write_report` turns a finished run folder (``config.json``, ``metrics.csv``,
 ``summary.json``, ``plots/``) into ``report.html``: what was trained and with which settings,
-the headline figures beside the book's figures for the same job, every plot, and the metrics
-table. The page needs no network and no JavaScript: the plots are inlined as base64
-``data:`` URIs and the style sheet is inline, so the file can be mailed, archived or opened
-offline. :func:`write_index` writes ``index.html`` linking several runs' reports.
+the headline figures beside the book's figures for the same job (from :mod:`genlab.book`,
+each with a footnote naming where it comes from), every plot, and the metrics table. The page
+needs no network and no JavaScript: the plots are inlined as base64 ``data:`` URIs and the
+style sheet is inline, so the file can be mailed, archived or opened offline.
+:func:`write_index` writes ``index.html`` linking several runs' reports.
 
 Every figure taken from ``summary.json`` sits in an element with ``data-key="<key>"``
 (``"test_accuracy"``, or ``"metrics.validity"`` for a nested key), whose text is
@@ -23,11 +24,11 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from genlab.book import SOURCES, BookFigure, figures_for, job_key
 from genlab.errors import RunFileError
 from genlab.training import runs
 
@@ -50,53 +51,6 @@ IMAGE_TYPES = {
     ".svg": "image/svg+xml",
 }
 
-
-# --------------------------------------------------------------------------- the book's figures
-
-
-@dataclass(frozen=True)
-class BookFigure:
-    """One figure the book reports for a job.
-
-    ``key`` is the summary key it compares with (``"metrics.validity"`` for a nested one);
-    ``value`` is a number or a ``(low, high)`` range; ``note`` says how to read it.
-    """
-
-    key: str
-    value: float | int | tuple[float, float]
-    note: str = ""
-
-
-#: The book's reported figures (Learn Generative AI with PyTorch, ch. 2.4 and 3), per job.
-BOOK: dict[str, tuple[BookFigure, ...]] = {
-    "classify-multiclass": (
-        BookFigure("test_accuracy", 0.8820, "10-class MLP, --preset book"),
-        BookFigure("epochs_run", 19, "early stop, patience 10 on validation loss"),
-        BookFigure("best_epoch", 9, "best validation loss"),
-        BookFigure("best_val_loss", 0.319),
-    ),
-    "classify-binary": (
-        BookFigure(
-            "test_accuracy",
-            0.8784,
-            "T-shirt/top vs ankle boot; the book's dropout on the output caps it (about 1.0 "
-            "in eval mode)",
-        ),
-        BookFigure("epochs_run", 50, "fixed length"),
-    ),
-    "gan-exp": (
-        BookFigure(
-            "metrics.relation_median_rel_error", 0.03, "about 3% median relative error of y"
-        ),
-        BookFigure("epochs_run", 1050, "about: the stop rule (patience 1000) fires there"),
-    ),
-    "gan-multiples-of-5": (
-        BookFigure("metrics.validity", (0.998, 1.0), "share of multiples of 5"),
-        BookFigure("metrics.coverage", (0.80, 0.85), "16-17 of the 20 multiples appear"),
-        BookFigure("metrics.covered", (16, 17), "of 20 (partial mode collapse)"),
-        BookFigure("epochs_run", 1300, "about; the book counts iterations (one batch of 10 each)"),
-    ),
-}
 
 #: Figures worth a glance for each kind of run (after the book's, when there are any).
 HEADLINE_KEYS: dict[str, tuple[str, ...]] = {
@@ -240,34 +194,6 @@ def _label(key: str) -> str:
 # --------------------------------------------------------------------------- what the run is
 
 
-def job_key(summary: Mapping[str, Any]) -> str | None:
-    """The book job a run corresponds to (a key of :data:`BOOK`), or None."""
-    kind = summary.get("kind")
-    if kind == "classifier":
-        config = summary.get("config") or {}
-        task = summary.get("task") or config.get("task")
-        key = f"classify-{task}"
-        return key if key in BOOK else None
-    if kind == "gan":
-        data = summary.get("data") or {}
-        data_kind = data.get("kind")
-        name = str(data.get("name", ""))
-        if data_kind == "curve" and name == "exp":
-            return "gan-exp"
-        if data_kind == "integers" and _multiples_of_5(data):
-            return "gan-multiples-of-5"
-    return None
-
-
-def _multiples_of_5(data: Mapping[str, Any]) -> bool:
-    """Whether integer data is the book's pattern: the multiples of 5 in [0, 100)."""
-    words = " ".join(str(data.get(k, "")) for k in ("name", "description", "pattern"))
-    if "multiples of 5 in [0, 100)" in words:
-        return True
-    spec = data.get("spec") if isinstance(data.get("spec"), Mapping) else data
-    return spec.get("multiple_of") == 5 and spec.get("max_value", 100) == 100
-
-
 def describe(summary: Mapping[str, Any]) -> str:
     """One line: what was trained (``"Fashion-MNIST 10-class classifier (mlp)"``, ...)."""
     kind = summary.get("kind")
@@ -284,8 +210,7 @@ def describe(summary: Mapping[str, Any]) -> str:
 
 def headline_keys(summary: Mapping[str, Any]) -> list[str]:
     """The summary keys the page puts first: the book's for this job, then the kind's."""
-    job = job_key(summary)
-    keys = [figure.key for figure in BOOK.get(job or "", ())]
+    keys = list(figures_for(job_key(summary)))
     kind = summary.get("kind")
     if kind == "gan":
         kind = (summary.get("data") or {}).get("kind")
@@ -331,6 +256,8 @@ figcaption { color: var(--muted); font-size: .88rem; margin-top: .4rem; max-widt
 .scroll { overflow-x: auto; }
 code { background: var(--soft); padding: 0 .25rem; border-radius: 3px; }
 a { color: var(--accent); }
+ol.sources { margin: .3rem 0 0; padding-left: 1.6rem; }
+a.source { text-decoration: none; }
 footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; }
 """
 
@@ -392,24 +319,60 @@ def _difference(value: Any, book: float | int | tuple[float, float]) -> str:
     return ("+" if diff >= 0 else "−") + format_value(abs(diff))
 
 
+def _book_value(figure: BookFigure, title: bool = False) -> str:
+    """A book figure as HTML; with ``title``, its source as a tooltip."""
+    text = _esc(format_book(figure.value))
+    if not title:
+        return text
+    return f'<span class="book" title="{_esc(_source_text(figure))}">{text}</span>'
+
+
+def _source_text(figure: BookFigure) -> str:
+    return f"Source: {SOURCES[figure.source]}"
+
+
+def _sources_note(figures: Sequence[BookFigure]) -> tuple[dict[str, int], str]:
+    """Footnote numbers by source key, and the footnotes (where the book's figures come from)."""
+    numbers: dict[str, int] = {}
+    for figure in figures:
+        numbers.setdefault(figure.source, len(numbers) + 1)
+    if not numbers:
+        return numbers, ""
+    items = "".join(
+        f'<li id="book-source-{n}" data-source="{_esc(source)}">{_esc(SOURCES[source])}</li>'
+        for source, n in numbers.items()
+    )
+    heading = '<p class="note">Where the book\'s figures come from:</p>'
+    return numbers, f'{heading}<ol class="sources note">{items}</ol>'
+
+
 def headline_section(summary: Mapping[str, Any]) -> str:
-    """The headline figures beside the book's, with the difference."""
+    """The headline figures beside the book's, with the difference and the book's sources."""
     job = job_key(summary)
-    book = {figure.key: figure for figure in BOOK.get(job or "", ())}
+    book = figures_for(job)
+    keys = headline_keys(summary)
+    numbers, sources = _sources_note([book[key] for key in keys if key in book])
     rows = []
-    for key in headline_keys(summary):
+    for key in keys:
         value = lookup(summary, key)
         shown = (
             '<span class="note">not recorded</span>' if value is MISSING else _figure(key, value)
         )
         figure = book.get(key)
+        note = ""
+        if figure:
+            n = numbers[figure.source]
+            note = (
+                f'<span class="note">{_esc(figure.note)} <a class="source" '
+                f'href="#book-source-{n}" title="{_esc(_source_text(figure))}">[{n}]</a></span>'
+            )
         rows.append(
             (
                 _esc(_label(key)),
                 shown,
-                _esc(format_book(figure.value)) if figure else "",
+                _book_value(figure) if figure else "",
                 _esc(_difference(value, figure.value)) if figure else "",
-                f'<span class="note">{_esc(figure.note)}</span>' if figure else "",
+                note,
             )
         )
     caveats = []
@@ -433,7 +396,7 @@ def headline_section(summary: Mapping[str, Any]) -> str:
         numeric=(False, True, True, True, False),
         css_class="headline",
     )
-    return f'<section id="headline"><h2>Headline</h2>{intro}{table}</section>'
+    return f'<section id="headline"><h2>Headline</h2>{intro}{table}{sources}</section>'
 
 
 def _flatten(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -721,14 +684,14 @@ def write_index(
         keys = headline_keys(summary)
         key = keys[0] if keys else None
         value = lookup(summary, key) if key else MISSING
-        book = {f.key: f for f in BOOK.get(job_key(summary) or "", ())}.get(key or "")
+        book = figures_for(job_key(summary)).get(key or "")
         rows.append(
             (
                 f'<a href="{_esc(_href(report, path.parent))}">{_esc(run_dir.name)}</a>',
                 _esc(describe(summary)),
                 _esc(_label(key)) if key else "",
                 _figure(key, value) if key and value is not MISSING else "—",
-                _esc(format_book(book.value)) if book else "",
+                _book_value(book, title=True) if book else "",
                 _esc(format_value(summary.get("epochs_run"))),
                 _esc(_seconds(summary.get("train_seconds"))),
             )

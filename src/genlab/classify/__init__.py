@@ -1,4 +1,4 @@
-"""Fashion-MNIST classifiers from Python or a notebook.
+"""Fashion-MNIST classifiers from Python or a notebook; the CLI calls only these.
 
 import genlab
 run = genlab.classify.train(task="binary", out="runs/fm2")   # a ClassifierRun
@@ -6,57 +6,108 @@ run.test_accuracy, run.summary["per_class_accuracy"]
 run                                                          # a table in Jupyter
 again = genlab.classify.load("runs/fm2")
 again.predict_indices([0, 1, 2])                             # [(true, predicted), ...]
+genlab.classify.evaluate("runs/fm2", write=True)             # test figures -> eval.json
+genlab.classify.predict_images(again, ["shirt.png"])         # [ImagePrediction(...)]
+
+Bad input (an index out of range, an unreadable image, a bad setting) raises a
+:class:`~genlab.errors.GenlabError` with a one-line message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from genlab.classify.engine import ClassifierRun, load_classifier, train_classifier
+from genlab.classify.engine import (
+    EVAL_FILE,
+    ClassifierRun,
+    ImagePrediction,
+    load_classifier,
+    train_classifier,
+)
 from genlab.config import ClassifierConfig
+from genlab.errors import ConfigError
 from genlab.progress import Reporter, make_reporter
 from genlab.training import runs
 
-__all__ = ["ClassifierConfig", "ClassifierRun", "evaluate", "load", "train"]
+__all__ = [
+    "EVAL_FILE",
+    "ClassifierConfig",
+    "ClassifierRun",
+    "ImagePrediction",
+    "evaluate",
+    "load",
+    "make_config",
+    "predict_images",
+    "predict_indices",
+    "train",
+]
+
+RunLike = ClassifierRun | str | Path
+
+
+def make_config(
+    task: str | None = None,
+    model: str | None = None,
+    preset: str | None = None,
+    **settings: Any,
+) -> ClassifierConfig:
+    """The config of a run: ``preset`` ("genlab", the default, or "book": the book's exact
+    settings), then ``task`` (default multiclass), ``model`` (default mlp) and ``settings``
+    (:class:`~genlab.config.ClassifierConfig` fields)."""
+    names = {f.name for f in fields(ClassifierConfig)}
+    unknown = sorted(set(settings) - names)
+    if unknown:
+        raise ConfigError(
+            f"unknown classifier setting {unknown[0]!r}; choose from {', '.join(sorted(names))}"
+        )
+    given = {"task": task or "multiclass", "model": model or "mlp", **settings}
+    if preset == "book":
+        return ClassifierConfig.book(**given)
+    return ClassifierConfig(preset=preset or "genlab", **given)
 
 
 def train(
-    task: str = "multiclass",
-    model: str = "mlp",
+    task: str | None = None,
+    model: str | None = None,
     *,
     out: str | Path | None = None,
-    preset: str = "genlab",
+    preset: str | None = None,
     quiet: bool = False,
     reporter: Reporter | None = None,
     overwrite: bool = False,
     resume: bool = False,
+    plots: bool = True,
     **settings: Any,
 ) -> ClassifierRun:
     """Train a Fashion-MNIST classifier and evaluate it on the test set.
 
     ``settings`` are :class:`~genlab.config.ClassifierConfig` fields (``epochs``,
     ``patience``, ``min_delta``, ``batch_size``, ``lr``, ``seed``, ``threshold``, ``device``,
-    ``data_dir``); ``preset="book"`` starts from the book's exact settings. ``out`` (optional)
-    writes a run folder. Progress shows as a bar unless ``quiet``.
+    ``data_dir``, ...); ``preset="book"`` starts from the book's exact settings (see
+    :func:`make_config`). ``out`` (optional) writes a run folder (``plots=False``: without
+    PNGs). ``resume=True`` goes on with the unfinished run in ``out``, with its stored
+    settings: any of ``task``, ``model``, ``preset`` or ``settings`` given here must agree
+    with them (``device`` and ``data_dir`` may change). Progress shows as a bar unless
+    ``quiet``.
     """
-    if preset == "book":
-        config = ClassifierConfig.book(task, model=model, **settings)
-    else:
-        config = ClassifierConfig(task=task, model=model, preset=preset, **settings)
+    config = make_config(task, model, preset, **settings)
+    given = {"task": task, "model": model, "preset": preset, **settings}
     return train_classifier(
         config,
         out=out,
         reporter=reporter or make_reporter(quiet),
         overwrite=overwrite,
+        plots=plots,
         resume=resume,
+        requested={k: v for k, v in given.items() if v is not None},
     )
 
 
 def load(path: str | Path) -> ClassifierRun:
-    """A trained classifier from its run folder (or model file), on the CPU."""
+    """A trained classifier from its run folder (or model file), on the CPU, in eval mode."""
     model, config, names = load_classifier(path)
     folder = runs.run_folder(path)
     summary_file = folder / runs.SUMMARY_FILE
@@ -66,38 +117,29 @@ def load(path: str | Path) -> ClassifierRun:
     )
 
 
-def evaluate(run: ClassifierRun | str | Path, data_dir: str | Path | None = None) -> dict[str, Any]:
-    """Test figures of a trained classifier: loss, exact accuracy, per-class accuracy,
-    confusion matrix."""
-    from genlab.classify.engine import test_report
-    from genlab.data.fashion_mnist import load_classification_data
+def _as_run(run: RunLike) -> ClassifierRun:
+    return run if isinstance(run, ClassifierRun) else load(run)
 
-    if not isinstance(run, ClassifierRun):
-        run = load(run)
-    config = run.config
-    data = load_classification_data(
-        config.task, data_dir or config.data_dir, config.seed, val_size=config.val_size
-    )
-    report = test_report(run.model.cpu(), data, config)
-    report.pop("predictions")
-    return report
+
+def evaluate(
+    run: RunLike, data_dir: str | Path | None = None, *, write: bool = False
+) -> dict[str, Any]:
+    """Test figures of a trained classifier (a run or its folder): loss, exact accuracy,
+    per-class accuracy, confusion matrix, and the split each comes from (``splits``,
+    ``figure_split``). ``write=True`` also writes them to the run folder's ``eval.json``."""
+    return _as_run(run).evaluate(data_dir, write=write)
 
 
 def predict_indices(
-    run: ClassifierRun, indices: list[int], data_dir: str | Path | None = None
+    run: RunLike, indices: Sequence[int], data_dir: str | Path | None = None
 ) -> list[tuple[str, str]]:
     """(true label, predicted label) names for test images by index."""
-    from genlab.data.fashion_mnist import load_classification_data
+    return _as_run(run).predict_indices(indices, data_dir)
 
-    data = load_classification_data(
-        run.config.task,
-        data_dir or run.config.data_dir,
-        run.config.seed,
-        val_size=run.config.val_size,
-    )
-    idx = torch.tensor(indices)
-    predicted = run.predict(data.test_x[idx]).tolist()
-    return [
-        (run.class_names[t], run.class_names[p])
-        for t, p in zip(data.test_y[idx].tolist(), predicted, strict=True)
-    ]
+
+def predict_images(
+    run: RunLike, paths: Sequence[str | Path], invert: bool = True
+) -> list[ImagePrediction]:
+    """Predictions for image files (PNG, JPEG, ...; resized to 28x28, light backgrounds
+    inverted unless ``invert=False``)."""
+    return _as_run(run).predict_images(paths, invert)

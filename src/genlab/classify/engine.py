@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -12,19 +14,67 @@ from torch.nn.parallel import DistributedDataParallel
 
 from genlab.config import ClassifierConfig
 from genlab.data.batching import batch_indices, epoch_permutation
-from genlab.data.fashion_mnist import ClassificationData, load_classification_data
+from genlab.data.fashion_mnist import (
+    IMAGE_SIZE,
+    ClassificationData,
+    load_classification_data,
+    load_image,
+)
+from genlab.errors import ConfigError, DataError
 from genlab.evaluation.classification import confusion_matrix, per_class_accuracy
 from genlab.models.classifiers import build_classifier
+from genlab.models.modes import eval_mode
 from genlab.progress import Reporter
 from genlab.training import runs
 from genlab.training.checkpoint import Checkpoint
-from genlab.training.distributed import DistContext, ProcessGroup, flat_weights
+from genlab.training.distributed import (
+    DistContext,
+    ProcessGroup,
+    check_global_batch,
+    flat_weights,
+)
 from genlab.training.early_stopping import EarlyStopping
-from genlab.training.loop import LoopResult, make_adam, run_epochs
+from genlab.training.loop import (
+    Callback,
+    EarlyStop,
+    LoopResult,
+    LRSchedule,
+    MetricsFile,
+    Progress,
+    SaveCheckpoint,
+    SyncStop,
+    make_adam,
+    run_epochs,
+)
 
 KIND = "classifier"
 SINGLE = DistContext()
 EVAL_BATCH = 4096
+EVAL_FILE = "eval.json"
+#: The split each reported figure comes from: the keys of summary.json and eval.json, and the
+#: columns of metrics.csv. The model is selected (early stopping, best weights, learning-rate
+#: decay) on the validation split only; the test split is used once, after training.
+FIGURE_SPLIT: dict[str, str] = {
+    "train_loss": "train",
+    "val_loss": "validation",
+    "val_accuracy": "validation",
+    "best_val_loss": "validation",
+    "best_epoch": "validation",
+    "epochs_run": "validation",
+    "stopped_early": "validation",
+    "test_loss": "test",
+    "test_accuracy": "test",
+    "test_correct": "test",
+    "test_total": "test",
+    "per_class_accuracy": "test",
+    "confusion_matrix": "test",
+}
+#: Settings that must match the stored run's on ``--resume``. ``device`` and ``data_dir`` say
+#: where to run and where the files are, not what is trained: given again, they replace the
+#: stored ones.
+RESUME_KEYS: tuple[str, ...] = tuple(
+    f.name for f in fields(ClassifierConfig) if f.name not in ("device", "data_dir")
+)
 
 
 def loss_function(task: str) -> nn.Module:
@@ -54,11 +104,12 @@ def train_epoch(
     """One pass over (x, y) in shuffled batches; returns the mean loss per image.
 
     With several ranks, ``batch_size`` is the global batch: this rank steps through its
-    shard of the permutation in batches of ``batch_size // world_size``.
+    shard of the permutation in batches of ``batch_size / world_size`` (a whole number:
+    :func:`~genlab.training.distributed.check_global_batch` refuses others).
     """
     model.train()
     order = epoch_permutation(x.shape[0], generator, x.device, ctx.rank, ctx.world_size)
-    local_batch = max(1, batch_size // ctx.world_size)
+    local_batch = batch_size // ctx.world_size
     total = torch.zeros((), device=x.device)
     for idx in batch_indices(order, local_batch):
         loss = _loss(loss_fn, model(x[idx]), y[idx], task)
@@ -72,11 +123,11 @@ def train_epoch(
     return float(total / seen)
 
 
-@torch.no_grad()
 def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH) -> torch.Tensor:
-    """Logits for every image, in eval mode and without gradients."""
-    model.eval()
-    return torch.cat([model(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)])
+    """Logits for every image, in eval mode and without gradients (the model's mode is
+    restored afterwards)."""
+    with eval_mode(model), torch.no_grad():
+        return torch.cat([model(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)])
 
 
 def logits_to_labels(logits: torch.Tensor, task: str, threshold: float = 0.5) -> torch.Tensor:
@@ -122,6 +173,21 @@ def evaluate(
     }
 
 
+@dataclass(frozen=True)
+class ImagePrediction:
+    """The prediction for one image file.
+
+    ``score`` is the probability of the positive class (binary: ``score_name`` is
+    ``"p(Ankle boot)"``) or the softmax probability of the predicted class (multiclass:
+    ``"confidence"``).
+    """
+
+    path: str
+    label: str
+    score: float
+    score_name: str
+
+
 @dataclass
 class ClassifierRun:
     """A trained classifier, its figures, and where its files are."""
@@ -139,17 +205,79 @@ class ClassifierRun:
         """Exact accuracy on the test set."""
         return float(self.summary["test_accuracy"])
 
+    @property
+    def device(self) -> torch.device:
+        """Where the model's weights are."""
+        return next(self.model.parameters()).device
+
     def predict(self, images: torch.Tensor) -> torch.Tensor:
-        """Labels for float images in [-1, 1] of shape (N, 1, 28, 28)."""
-        return logits_to_labels(
-            predict_logits(self.model, images), self.config.task, self.config.threshold
+        """Labels (N,) for float images in [-1, 1] of shape (N, 1, 28, 28).
+
+        The model runs in eval mode without gradients; its own mode is restored afterwards.
+        """
+        shape = (1, IMAGE_SIZE, IMAGE_SIZE)
+        if images.dim() != 4 or tuple(images.shape[1:]) != shape:
+            raise DataError(f"images must have shape (N, 1, 28, 28), not {tuple(images.shape)}")
+        logits = predict_logits(self.model, images.to(self.device, torch.float32))
+        return logits_to_labels(logits, self.config.task, self.config.threshold).cpu()
+
+    def data(self, data_dir: str | Path | None = None) -> ClassificationData:
+        """The run's train/validation/test split again (its seed and sizes), on the CPU.
+
+        ``data_dir`` replaces the folder stored in the run's config.
+        """
+        config = self.config
+        return load_classification_data(
+            config.task, data_dir or config.data_dir, config.seed, val_size=config.val_size
         )
 
-    def predict_indices(self, indices: list[int]) -> list[tuple[str, str]]:
-        """(true, predicted) class names of test images by index."""
-        from genlab.classify import predict_indices
+    def evaluate(self, data_dir: str | Path | None = None, write: bool = False) -> dict[str, Any]:
+        """Test figures: loss, exact accuracy, per-class accuracy, confusion matrix, and the
+        split each comes from (``splits``, ``figure_split``).
 
-        return predict_indices(self, indices)
+        ``write=True`` also writes them to ``eval.json`` in the run folder.
+        """
+        data = self.data(data_dir)
+        report = test_report(self.model, data.to(self.device), self.config)
+        report.pop("predictions")
+        report.update(split_info(data, self.config, report))
+        if write:
+            if self.out_dir is None:
+                raise ConfigError(f"this run has no folder to write {EVAL_FILE} to")
+            runs.write_json(self.out_dir / EVAL_FILE, report)
+        return report
+
+    def predict_indices(
+        self, indices: Sequence[int], data_dir: str | Path | None = None
+    ) -> list[tuple[str, str]]:
+        """(true, predicted) class names of test images by index (0 .. test size - 1)."""
+        data = self.data(data_dir)
+        positions = check_indices(indices, data.test_y.numel())
+        idx = torch.tensor(positions, dtype=torch.long)
+        predicted = self.predict(data.test_x[idx]).tolist()
+        names = self.class_names
+        return [
+            (names[t], names[p]) for t, p in zip(data.test_y[idx].tolist(), predicted, strict=True)
+        ]
+
+    def predict_images(
+        self, paths: Sequence[str | Path], invert: bool = True
+    ) -> list[ImagePrediction]:
+        """Predictions for image files (any size, grayscale or colour; see
+        :func:`~genlab.data.fashion_mnist.load_image` for ``invert``)."""
+        if isinstance(paths, (str, Path)) or not paths:
+            raise ConfigError("--image needs a list of one or more image files")
+        images = torch.stack([load_image(path, invert=invert) for path in paths])
+        logits = predict_logits(self.model, images.to(self.device)).cpu()
+        labels = logits_to_labels(logits, self.config.task, self.config.threshold)
+        if self.config.task == "binary":
+            scores, score_name = torch.sigmoid(logits.squeeze(1)), f"p({self.class_names[1]})"
+        else:
+            scores, score_name = torch.softmax(logits, dim=1).max(dim=1).values, "confidence"
+        return [
+            ImagePrediction(str(path), self.class_names[label], float(score), score_name)
+            for path, label, score in zip(paths, labels.tolist(), scores.tolist(), strict=True)
+        ]
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -161,6 +289,36 @@ class ClassifierRun:
         )
         title = f"<b>genlab classifier</b> ({self.config.task}, {self.config.model})"
         return f"{title}<table>{rows}</table>"
+
+
+def check_indices(indices: Iterable[Any], n: int) -> list[int]:
+    """``indices`` as whole numbers in 0 .. n-1; a :class:`ConfigError` for the first that is
+    not, or for an empty list."""
+    positions = []
+    for value in indices:
+        try:
+            position = operator.index(value)
+        except TypeError:
+            raise ConfigError(f"--index {value!r} is not a whole number") from None
+        if not 0 <= position < n:
+            raise ConfigError(
+                f"--index {position} is out of range; the test set has {n} images (0..{n - 1})"
+            )
+        positions.append(position)
+    if not positions:
+        raise ConfigError("--index needs at least one test-image index")
+    return positions
+
+
+def split_info(
+    data: ClassificationData, config: ClassifierConfig, figures: Iterable[str]
+) -> dict[str, Any]:
+    """``splits``: the images in each split and the seed that drew train/validation from the
+    training files; ``figure_split``: the split each of ``figures`` comes from."""
+    return {
+        "splits": {**data.sizes(), "seed": config.seed},
+        "figure_split": {key: FIGURE_SPLIT[key] for key in figures if key in FIGURE_SPLIT},
+    }
 
 
 def test_report(
@@ -248,23 +406,27 @@ def train_classifier(
     overwrite: bool = False,
     plots: bool = True,
     resume: bool = False,
+    requested: Mapping[str, Any] | None = None,
 ) -> ClassifierRun:
     """Train a classifier on Fashion-MNIST, evaluate it on the test set, save a run folder.
 
     ``config`` defaults to :class:`ClassifierConfig()` (10-class MLP). ``out`` (optional)
     is the run folder: ``config.json``, ``metrics.csv``, ``checkpoint.pt`` (the full state
     after each epoch), ``model.pt``, ``summary.json``, ``plots/``. ``resume=True`` goes on
-    from ``out``'s checkpoint with the config stored there (``config`` is ignored) and ends
-    exactly where the uninterrupted run would. Returns a :class:`ClassifierRun` with the
-    model (best weights restored) and the summary.
+    from ``out``'s checkpoint with the config stored there and ends exactly where the
+    uninterrupted run would; ``requested`` (the settings the user gave, by config field) must
+    then agree with it (see :func:`resumed_config`). Under torchrun the batch size must be a
+    multiple of the number of processes. Returns a :class:`ClassifierRun` with the model
+    (best weights restored, in eval mode) and the summary.
     """
     config = config or ClassifierConfig()
+    check_global_batch(config.batch_size)  # before any process joins the group
     with (
         ProcessGroup(config.device) as (ctx, device),
         runs.open_run_dir(out if ctx.is_main else None, overwrite, resume) as out_dir,
     ):
         if resume and out is not None:
-            config = ClassifierConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
+            config = resumed_config(out, config, requested or {})
         return _train_classifier(
             config,
             out_dir,
@@ -276,6 +438,25 @@ def train_classifier(
             device,
             out,
         )
+
+
+def resumed_config(
+    out: str | Path, current: ClassifierConfig, requested: Mapping[str, Any]
+) -> ClassifierConfig:
+    """The config stored in run folder ``out``, to go on with.
+
+    A setting in ``requested`` (config field -> value the user gave) that differs from the
+    stored one is refused with a :class:`ConfigError` naming each (:data:`RESUME_KEYS`);
+    ``device`` is the current one and ``data_dir``, when given, replaces the stored folder.
+    """
+    stored = runs.read_json(Path(out) / runs.CONFIG_FILE)
+    runs.check_resume_flags(out, stored, requested, RESUME_KEYS)
+    config = ClassifierConfig.from_dict(stored)
+    config = config.with_(
+        device=current.device, data_dir=requested.get("data_dir") or config.data_dir
+    )
+    check_global_batch(config.batch_size)
+    return config
 
 
 def _train_classifier(
@@ -297,30 +478,11 @@ def _train_classifier(
     torch.manual_seed(config.seed)  # weight initialisation
     model = build_classifier(config.model, config.task).to(device)
     trained = DistributedDataParallel(model) if ctx.enabled else model  # syncs gradients
-    optimizer = make_adam(model.parameters(), config.lr)
-    # Optional: multiply the learning rate by lr_decay after lr_patience epochs without a
-    # better validation loss (ReduceLROnPlateau); its state is part of the checkpoint.
-    scheduler = (
-        torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, factor=config.lr_decay, patience=config.lr_patience
-        )
-        if config.lr_decay > 0
-        else None
-    )
+    optimizer, scheduler = _optimizer(model, config)
     loss_fn = loss_function(config.task)
     generator = torch.Generator().manual_seed(config.seed + 1)  # batch order
-    stopper = EarlyStopping(config.patience, config.min_delta, "min")
-    checkpoint = None
     if out_dir is not None:
         runs.write_json(out_dir / runs.CONFIG_FILE, config.to_dict())
-    if run_path is not None:  # every rank restores; only rank 0 writes
-        checkpoint = Checkpoint(
-            run_path,
-            {"model": model},
-            {"optimizer": optimizer, **({"scheduler": scheduler} if scheduler else {})},
-            {"batch_order": generator},
-            writer=ctx.is_main,
-        )
 
     def one_epoch(epoch: int) -> dict[str, Any]:
         train_loss = train_epoch(
@@ -334,46 +496,93 @@ def _train_classifier(
             generator,
             ctx,
         )
+        # Model selection (early stopping, best weights, lr decay) sees the validation split
+        # only; the test split is evaluated once, after training (test_report).
         val = evaluate(model, data.val_x, data.val_y, config.task, config.threshold, ctx)
-        if scheduler is not None:
-            scheduler.step(val["loss"])
-        return {
-            "train_loss": train_loss,
-            "val_loss": val["loss"],
-            "val_accuracy": val["accuracy"],
-            "lr": optimizer.param_groups[0]["lr"],
-        }
+        return {"train_loss": train_loss, "val_loss": val["loss"], "val_accuracy": val["accuracy"]}
 
-    def after_epoch(epoch: int, history: list[dict[str, Any]], stop: bool) -> None:
-        if out_dir is not None:
-            runs.write_metrics_csv(out_dir / runs.METRICS_FILE, history)
-
+    callbacks: list[Callback] = [
+        EarlyStop(
+            EarlyStopping(config.patience, config.min_delta, "min"),
+            "val_loss",
+            model,
+            restore_best=config.restore_best,
+        ),
+        LRSchedule(scheduler, optimizer, "val_loss"),
+        Progress(
+            reporter, f"{config.task} {config.model}", ("train_loss", "val_loss", "val_accuracy")
+        ),
+        MetricsFile(None if out_dir is None else out_dir / runs.METRICS_FILE),
+        SyncStop(lambda stop: ctx.broadcast_flag(stop, device)),
+    ]
+    saver = None
+    if run_path is not None:  # every rank restores; only rank 0 writes
+        checkpoint = Checkpoint(
+            run_path,
+            {"model": model},
+            {"optimizer": optimizer},
+            {"batch_order": generator},
+            writer=ctx.is_main,
+        )
+        saver = SaveCheckpoint(checkpoint, callbacks)
+        callbacks.append(saver)
     result = run_epochs(
         one_epoch,
         max_epochs=config.epochs,
-        stopper=stopper,
-        monitor="val_loss",
+        callbacks=callbacks,
         watched=model,
-        restore_best=config.restore_best,
-        reporter=reporter,
-        description=f"{config.task} {config.model}",
-        show=("train_loss", "val_loss", "val_accuracy"),
-        on_epoch_end=after_epoch,
-        checkpoint=checkpoint,
-        resume=resume,
-        sync_stop=lambda stop: ctx.broadcast_flag(stop, device),
+        resume_from=saver if resume else None,
     )
     consistent = ctx.same_everywhere(flat_weights(model))
+    model.eval()  # the trained model is returned ready for inference, as load() gives it
+    run = ClassifierRun(
+        model=model,
+        config=config,
+        class_names=data.class_names,
+        history=result.history,
+        rank=ctx.rank,
+    )
     if not ctx.is_main:
-        return ClassifierRun(
-            model=model,
-            config=config,
-            class_names=data.class_names,
-            history=result.history,
-            rank=ctx.rank,
-        )
+        return run
     report = test_report(model, data, config)
-    summary = {
+    run.summary = run_summary(
+        config,
+        result,
+        report,
+        data,
+        {"device": str(device), "world_size": ctx.world_size, "ranks_consistent": consistent},
+    )
+    if out_dir is not None:
+        run.out_dir = out_dir
+        _write_run_files(out_dir, run, result, report, data, plots)
+    return run
+
+
+def _optimizer(
+    model: nn.Module, config: ClassifierConfig
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.ReduceLROnPlateau | None]:
+    """Adam, and optionally a learning rate multiplied by ``lr_decay`` after ``lr_patience``
+    epochs without a better validation loss (ReduceLROnPlateau; its state is checkpointed)."""
+    optimizer = make_adam(model.parameters(), config.lr)
+    if config.lr_decay <= 0:
+        return optimizer, None
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, factor=config.lr_decay, patience=config.lr_patience
+    )
+    return optimizer, scheduler
+
+
+def run_summary(
+    config: ClassifierConfig,
+    result: LoopResult,
+    report: Mapping[str, Any],
+    data: ClassificationData,
+    where: Mapping[str, Any],
+) -> dict[str, Any]:
+    """``summary.json``: how training went, the test figures, the splits each figure comes
+    from, and where it ran (``where``: device, world_size, ranks_consistent)."""
+    figures = {k: v for k, v in report.items() if k != "predictions"}
+    return {
         "kind": KIND,
         "task": config.task,
         "model": config.model,
@@ -381,32 +590,33 @@ def _train_classifier(
         "best_epoch": result.best_epoch,
         "stopped_early": result.stopped_early,
         "best_val_loss": result.best_value,
-        **{k: v for k, v in report.items() if k != "predictions"},
+        **figures,
         "train_seconds": result.train_seconds,
         "seconds_per_epoch": result.seconds_per_epoch,
         "seed": config.seed,
-        "device": str(device),
+        **split_info(data, config, FIGURE_SPLIT),
+        "device": where["device"],
         "restored_best": config.restore_best,
-        "world_size": ctx.world_size,
-        "ranks_consistent": consistent,
+        "world_size": where["world_size"],
+        "ranks_consistent": where["ranks_consistent"],
         "config": config.to_dict(),
         "versions": runs.versions(),
     }
-    run = ClassifierRun(
-        model=model,
-        config=config,
-        class_names=data.class_names,
-        summary=summary,
-        history=result.history,
-        out_dir=out_dir,
+
+
+def _write_run_files(
+    out_dir: Path,
+    run: ClassifierRun,
+    result: LoopResult,
+    report: Mapping[str, Any],
+    data: ClassificationData,
+    plots: bool,
+) -> None:
+    save_classifier(out_dir / runs.MODEL_FILE, run.model, run.config, data.class_names)
+    if plots:
+        write_plots(out_dir, run.history, result, dict(report), data)
+    runs.write_json(
+        out_dir / "confusion_matrix.json",
+        {"class_names": list(data.class_names), "matrix": report["confusion_matrix"]},
     )
-    if out_dir is not None:
-        save_classifier(out_dir / runs.MODEL_FILE, model, config, data.class_names)
-        if plots:
-            write_plots(out_dir, result.history, result, report, data)
-        runs.write_json(
-            out_dir / "confusion_matrix.json",
-            {"class_names": list(data.class_names), "matrix": report["confusion_matrix"]},
-        )
-        runs.write_json(out_dir / runs.SUMMARY_FILE, summary)
-    return run
+    runs.write_json(out_dir / runs.SUMMARY_FILE, run.summary)

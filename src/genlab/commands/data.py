@@ -11,7 +11,7 @@ from genlab.commands.common import print_figures
 
 def add_parser(groups: argparse._SubParsersAction) -> None:
     """Register ``data`` and ``data show KIND``."""
-    from genlab.commands.gan import TRAIN_KINDS
+    from genlab.gan.registry import kinds as data_kinds
 
     parser = groups.add_parser(
         "data",
@@ -28,7 +28,7 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
     )
     kinds = show.add_subparsers(dest="data_kind", metavar="KIND")
     kinds.required = True
-    for name, kind in TRAIN_KINDS.items():
+    for name, kind in data_kinds().items():
         kind_parser = kinds.add_parser(name, help=kind.help, description=kind.help)
         kind.add_flags(kind_parser)
         kind_parser.add_argument("--out", metavar="FILE", required=True, help="PNG file to write")
@@ -38,8 +38,9 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
 def run_show(args: argparse.Namespace) -> int:
     """``genlab data show KIND [flags] --out FILE``."""
     from genlab import plots
+    from genlab.commands.common import overrides
 
-    points, columns, title = args.kind.show(args)
+    points, columns, title = args.kind.show(overrides(args, args.kind.options))
     path = plots.plot_points(points, args.out, title=f"training data: {title}", columns=columns)
     values = points if points.dim() == 2 else points.unsqueeze(1)
     names = columns or [f"column_{i + 1}" for i in range(values.shape[1])]

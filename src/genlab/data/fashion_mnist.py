@@ -5,6 +5,11 @@ package's ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashi
 then genlab's cache folder (``$GENLAB_CACHE_DIR`` or the user cache). If none holds them,
 they are downloaded into the cache from the official mirrors, each checked against its
 published MD5.
+
+Files with the standard names must hold the official counts (60,000 train and 10,000 test
+images and labels, 28x28), so a short but self-consistent file cannot quietly change the
+split. A reduced or custom set under the same names (tests, quick experiments) is read only
+when asked for: ``subset=True`` or ``GENLAB_FASHION_SUBSET=1`` in the environment.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from genlab.errors import DataError
@@ -55,6 +61,8 @@ MIRRORS: list[str] = [
 SYSTEM_DIRS: list[Path] = [Path("/usr/share/datasets/fashion-mnist")]
 EXPECTED_COUNTS = {"train": 60_000, "test": 10_000}
 IMAGE_SIZE = 28
+#: The environment variable that allows a reduced or custom set under the standard names.
+SUBSET_ENV = "GENLAB_FASHION_SUBSET"
 _IDX_TYPES = {0x08: torch.uint8}
 
 
@@ -176,8 +184,35 @@ def read_idx(path: str | Path) -> torch.Tensor:
     return data.reshape(shape)
 
 
-def load_split(folder: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, 28, 28) uint8 and labels (N,) int64 of ``split`` ("train" or "test")."""
+def subset_allowed(subset: bool | None = None) -> bool:
+    """Whether files with the standard names may hold other counts than the official ones.
+
+    ``subset`` decides when given; otherwise ``$GENLAB_FASHION_SUBSET`` (set and not "0").
+    """
+    if subset is not None:
+        return subset
+    return os.environ.get(SUBSET_ENV, "0").strip() not in ("", "0")
+
+
+def check_official_count(path: Path, tensor: torch.Tensor, split: str) -> None:
+    """Refuse a Fashion-MNIST file whose item count is not the official one for ``split``."""
+    what = "images" if tensor.dim() == 3 else "labels"
+    expected = EXPECTED_COUNTS[split]
+    if tensor.shape[0] != expected:
+        raise DataError(
+            f"{path} holds {tensor.shape[0]:,} {what} but the official Fashion-MNIST {split} "
+            f"file has {expected:,}; for a reduced or custom set under the standard names set "
+            f"{SUBSET_ENV}=1"
+        )
+
+
+def load_split(
+    folder: Path, split: str, subset: bool | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, 28, 28) uint8 and labels (N,) int64 of ``split`` ("train" or "test").
+
+    Unless :func:`subset_allowed`, N must be the official count (60,000 or 10,000).
+    """
     prefix = "train" if split == "train" else "test"
     img_path = _file_in(folder, FILES[f"{prefix}_images"])
     lab_path = _file_in(folder, FILES[f"{prefix}_labels"])
@@ -188,6 +223,9 @@ def load_split(folder: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         raise DataError(f"{img_path} holds images of shape {tuple(images.shape[1:])}, not 28x28")
     if labels.dim() != 1:
         raise DataError(f"{lab_path} is not a label file (it has {labels.dim()} dimensions)")
+    if not subset_allowed(subset):
+        check_official_count(img_path, images, prefix)
+        check_official_count(lab_path, labels, prefix)
     if images.shape[0] != labels.shape[0]:
         raise DataError(
             f"{img_path.name} has {images.shape[0]} images but {lab_path.name} has "
@@ -219,6 +257,14 @@ class ClassificationData:
     class_names: tuple[str, ...]
     test_images: torch.Tensor  # uint8, for showing predictions
 
+    def sizes(self) -> dict[str, int]:
+        """Images per split: ``{"train": ..., "validation": ..., "test": ...}``."""
+        return {
+            "train": int(self.train_y.numel()),
+            "validation": int(self.val_y.numel()),
+            "test": int(self.test_y.numel()),
+        }
+
     def to(self, device: torch.device | str) -> ClassificationData:
         """The same data on ``device``."""
         fields = {
@@ -242,16 +288,18 @@ def load_classification_data(
     seed: int = 42,
     val_size: int | None = None,
     download: bool = True,
+    subset: bool | None = None,
 ) -> ClassificationData:
     """Train/validation/test tensors for ``task`` ("multiclass" or "binary").
 
     The training images are split with a seeded permutation into train and ``val_size``
     validation images (default one sixth: the book's 50,000 / 10,000 of 60,000). The binary
     task keeps classes 0 (T-shirt/top) and 9 (ankle boot) of each split, relabelled 0 and 1.
+    ``subset`` allows files with other than the official counts (see :func:`subset_allowed`).
     """
     folder = find_data_dir(data_dir, download=download)
-    train_images, train_labels = load_split(folder, "train")
-    test_images, test_labels = load_split(folder, "test")
+    train_images, train_labels = load_split(folder, "train", subset)
+    test_images, test_labels = load_split(folder, "test", subset)
     if val_size is None:
         val_size = train_images.shape[0] // 6
     train_idx, val_idx = split_indices(train_images.shape[0], val_size, seed)
@@ -279,3 +327,26 @@ def load_classification_data(
         class_names=names,
         test_images=splits["test"][0],
     )
+
+
+def load_image(path: str | Path, invert: bool = True) -> torch.Tensor:
+    """Any image file -> (1, 28, 28) float in [-1, 1], a light item on a dark background.
+
+    Colour images are turned to grayscale and resized to 28x28. With ``invert``, an image
+    whose border is light on average (a light background) is inverted to match Fashion-MNIST.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            gray = img.convert("L").resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.LANCZOS)
+            pixels = torch.from_numpy(np.array(gray, dtype=np.uint8))  # (28, 28)
+    except FileNotFoundError as exc:
+        raise DataError(f"--image {path} does not exist") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise DataError(f"--image {path} is not a readable image file") from exc
+    if invert:
+        border = torch.cat([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]).float()
+        if border.mean() > 127:  # a light background: invert to match Fashion-MNIST
+            pixels = 255 - pixels
+    return to_model_input(pixels.unsqueeze(0))[0]

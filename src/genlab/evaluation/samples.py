@@ -38,6 +38,8 @@ PR_K = 5
 PR_MAX_POINTS = 5000
 #: Rows per block when testing points against k-NN balls (bounds memory).
 _BLOCK = 1024
+#: Nats per bit: divergences are reported in bits.
+_LN2 = math.log(2.0)
 
 
 def _as_array(points: torch.Tensor | np.ndarray, what: str) -> np.ndarray:
@@ -110,9 +112,10 @@ def _kl_js(gen: np.ndarray, real: np.ndarray) -> tuple[float, float]:
     p /= p.sum()
     q /= q.sum()
     m = 0.5 * (p + q)
-    kl = float(np.sum(rel_entr(p, q)))
-    js = float(0.5 * np.sum(rel_entr(p, m)) + 0.5 * np.sum(rel_entr(q, m)))
-    return max(kl, 0.0), max(js, 0.0)
+    # rel_entr is in nats; dividing by ln 2 gives bits (JS then lies in [0, 1]).
+    kl = float(np.sum(rel_entr(p, q))) / _LN2
+    js = float(0.5 * np.sum(rel_entr(p, m)) + 0.5 * np.sum(rel_entr(q, m))) / _LN2
+    return max(kl, 0.0), min(max(js, 0.0), 1.0)
 
 
 def _mean_kernel(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -166,6 +169,7 @@ def curve_metrics(
     relation: Expression | None = None,
     columns: list[str] | None = None,
     seed: int = 0,
+    x_range: tuple[float, float] | None = None,
 ) -> dict[str, float]:
     """Distances between generated and real points, as a dict of plain floats.
 
@@ -177,9 +181,10 @@ def curve_metrics(
       Either may be ``inf`` when ``f`` overflows or is undefined at a generated ``x``.
     * ``w1_<column>``: 1-D Wasserstein-1 distance per column (:func:`scipy.stats.
       wasserstein_distance`) divided by the real column's std; ``w1``: their mean.
-    * ``kl``: KL(real || generated) and ``js``: Jensen-Shannon divergence (nats), on a
-      histogram of the first two columns (one column: of that one): 20 bins per axis spanning
-      the real range widened by 10% on each side, plus one overflow cell that counts every
+    * ``kl``: KL(real || generated) and ``js``: Jensen-Shannon divergence, both in bits
+      (base 2; JS lies in [0, 1]), on a histogram of the first two columns (one column: of
+      that one): 20 bins per axis spanning the real range widened by 10% on each side, plus
+      one overflow cell that counts every
       generated point outside that box (none are clipped into edge bins). Each probability
       gets 1e-6 added (additive smoothing), then the histogram is renormalised.
     * ``mmd``: squared MMD, biased (V-statistic, never negative) estimate, RBF kernel with a
@@ -191,7 +196,7 @@ def curve_metrics(
       the fraction of generated points inside some real point's k-NN ball, and of real points
       inside some generated point's k-NN ball.
     * ``out_of_range``: the fraction of generated points whose column 0 lies outside
-      ``[min, max]`` of the real column 0.
+      ``x_range`` (default: ``[min, max]`` of the real column 0).
     * ``nonfinite``: the fraction of generated rows holding ``nan`` or ``inf``. Those rows
       count as out of range and as imprecise; every other metric uses the finite rows only.
 
@@ -255,8 +260,9 @@ def curve_metrics(
     out["recall"] = recall
 
     x0 = gen_all[:, 0]
+    x_lo, x_hi = x_range if x_range is not None else (real[:, 0].min(), real[:, 0].max())
     with np.errstate(invalid="ignore"):
-        inside = (x0 >= real[:, 0].min()) & (x0 <= real[:, 0].max()) & finite_rows
+        inside = (x0 >= x_lo) & (x0 <= x_hi) & finite_rows
     out["out_of_range"] = float(1.0 - inside.mean())
     out["nonfinite"] = float(1.0 - finite_fraction)
     return {key: float(value) for key, value in out.items()}

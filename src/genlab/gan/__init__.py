@@ -1,11 +1,14 @@
 """GANs from Python or a notebook: shapes, formulas, CSV files and integer patterns.
 
-import genlab
-run = genlab.gan.train("exp", out="runs/exp")            # a GanRun; shows its figures in Jupyter
-run.summary["metrics"]["relation_median_rel_error"]
-points = genlab.gan.load("runs/exp").sample(1000, seed=1) # (1000, 2) in the data's units
-genlab.gan.evaluate("runs/exp", n=10_000)                 # the figures of summary.json
-genlab.gan.train("integers", multiple_of=5, max_value=100) # the book's multiples of 5
+    import genlab
+    run = genlab.gan.train("exp", out="runs/exp")            # a GanRun; its figures in Jupyter
+    run.summary["metrics"]["relation_median_rel_error"]      # test part, fresh noise
+    points = genlab.gan.load("runs/exp").sample(1000, seed=1) # (1000, 2) in the data's units
+    genlab.gan.evaluate("runs/exp")                           # the figures of summary.json again
+    genlab.gan.train("integers", multiple_of=5, max_value=100) # the book's multiples of 5
+
+This module is the one way in, for the CLI too: the data kinds come from the registry
+:mod:`genlab.gan.registry`; training is :func:`genlab.gan.engine.train_gan`.
 """
 
 from __future__ import annotations
@@ -13,36 +16,53 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from genlab.config import GanConfig
-from genlab.gan.adapter import GanData
-from genlab.gan.engine import FINAL_SAMPLES, GanRun, load_gan, train_gan
+from genlab.errors import ConfigError
+from genlab.gan.adapter import GanAdapter
+from genlab.gan.engine import (
+    FINAL_SAMPLES,
+    UNITS,
+    GanRun,
+    check_count,
+    data_summary,
+    final_noise_seed,
+    interpolate,
+    load_gan,
+    train_gan,
+)
+from genlab.gan.export import export_generator
+from genlab.gan.registry import get_kind, kinds
 from genlab.progress import Reporter, make_reporter
+from genlab.training import runs
 
-__all__ = ["GanConfig", "GanRun", "evaluate", "load", "make_data", "train"]
+__all__ = [
+    "GanAdapter",
+    "GanConfig",
+    "GanRun",
+    "eval_report",
+    "evaluate",
+    "export_generator",
+    "interpolate_walks",
+    "plot_interpolation",
+    "kinds",
+    "load",
+    "make_data",
+    "sample",
+    "train",
+]
 
-CURVE_KINDS = ("exp", "sine", "formula", "csv")
-INTEGER_OPTIONS = ("multiple_of", "rule", "odd", "even", "from_file", "max_value", "encoding")
-CURVE_OPTIONS = ("formula", "x_range", "csv", "n", "data_seed")
 
-
-def make_data(kind: str, config: GanConfig | None = None, **options: Any) -> GanData:
-    """The training data of ``kind``: exp, sine, formula (``formula=``, ``x_range=``), csv
-    (``csv=``) or integers (``multiple_of=``, ``rule=``, ``odd=``, ``even=``, ``from_file=``,
-    ``max_value=``, ``encoding=``)."""
-    if kind == "integers":
-        from genlab.gan.integers import make_integer_gan_data
-
-        if not any(options.get(k) for k in ("multiple_of", "rule", "odd", "even", "from_file")):
-            options["multiple_of"] = 5  # the book's case
-        return make_integer_gan_data(**options)
-    if kind not in CURVE_KINDS:
-        raise ValueError(f"unknown data kind {kind!r}; choose one of {CURVE_KINDS + ('integers',)}")
-    from genlab.gan.curves import make_curve_gan_data
-
-    config = config or GanConfig()
-    return make_curve_gan_data(
-        kind, transform=config.transform, batch_size=config.batch_size, **options
-    )
+def make_data(kind: str, config: GanConfig | None = None, **options: Any) -> GanAdapter:
+    """The training data of ``kind`` (see :func:`genlab.gan.registry.kinds`): exp, sine, formula
+    (``formula=``, ``x_range=``), csv (``csv=``) or integers (``multiple_of=``, ``rule=``,
+    ``odd=``, ``even=``, ``from_file=``, ``max_value=``, ``encoding=``)."""
+    found = get_kind(kind)
+    data_options, extra = found.split_options(options)
+    if extra:
+        raise ConfigError(f"make_data takes data options only, not {', '.join(extra)}")
+    return found.build(data_options, config or found.base_config("genlab", data_options))
 
 
 def train(
@@ -57,28 +77,33 @@ def train(
     plots: bool = True,
     **options: Any,
 ) -> GanRun:
-    """Train a GAN on data of ``kind`` and evaluate its best generator on 10,000 samples.
+    """Train a GAN on data of ``kind``; report its best generator's test figures.
 
     ``options`` are the data's options (see :func:`make_data`) and any
     :class:`~genlab.config.GanConfig` field (``epochs``, ``lr``, ``batch_size``, ``seed``,
     ``g_hidden`` ...). ``preset="book"`` starts from the book's networks and optimiser.
+    ``resume=True`` goes on from ``out``'s checkpoint with the data and settings stored
+    there; options given now must equal the stored ones (a ConfigError names those that
+    differ).
     """
-    names = INTEGER_OPTIONS if kind == "integers" else CURVE_OPTIONS
-    data_options = {k: options.pop(k) for k in names if k in options}
-    if kind == "integers":
-        from genlab.gan.integers import recommended_settings
-
-        data = make_data(kind, **data_options)
-        settings = recommended_settings(data, preset).to_dict()
-        settings.update(
-            g_hidden=tuple(settings["g_hidden"]),
-            d_hidden=tuple(settings["d_hidden"]),
-            transform="none",
-        )
-        config = GanConfig(**settings).with_(**options)
+    found = get_kind(kind)
+    given = {k: v for k, v in options.items() if v is not None}
+    data_options, config_fields = found.split_options(given)
+    if resume and out is not None and (Path(out) / runs.CONFIG_FILE).exists():
+        stored = runs.read_json(Path(out) / runs.CONFIG_FILE)
+        origin = (stored.get("data") or {}).get("origin") or {}
+        if origin.get("kind", kind) != kind:
+            raise ConfigError(
+                f"cannot resume {out}: it trained on {origin.get('kind')!r} data, not {kind!r}"
+            )
+        stored_options = origin.get("options", {})
+        runs.check_resume_flags(out, {**stored, **stored_options}, given, given)
+        data_options = {**stored_options, **data_options}
+        config = GanConfig.from_dict(stored)
     else:
-        config = (GanConfig.book() if preset == "book" else GanConfig()).with_(**options)
-        data = make_data(kind, config, **data_options)
+        config = found.base_config(preset, data_options).with_(preset=preset, **config_fields)
+    data = found.build(data_options, config)
+    data.origin = {"kind": kind, "options": data_options}
     return train_gan(
         data,
         config,
@@ -95,8 +120,77 @@ def load(path: str | Path) -> GanRun:
     return load_gan(path)
 
 
-def evaluate(run: GanRun | str | Path, n: int = FINAL_SAMPLES, seed: int | None = None) -> dict:
-    """The figures of ``n`` generated samples (default seed: the run's, as in summary.json)."""
+def sample(run: GanRun | str | Path, n: int, seed: int | None = None) -> torch.Tensor:
+    """``n`` samples of a trained GAN in the data's units (default seed: the one behind the
+    figures of ``summary.json``)."""
+    return (run if isinstance(run, GanRun) else load(run)).sample(n, seed)
+
+
+def evaluate(
+    run: GanRun | str | Path, n: int = FINAL_SAMPLES, seed: int | None = None
+) -> dict[str, Any]:
+    """The test figures of ``n`` samples; the defaults reproduce ``summary.json``'s."""
     if not isinstance(run, GanRun):
         run = load(run)
-    return run.evaluate(n, seed=run.config.seed if seed is None else seed)
+    return run.evaluate(n, seed)
+
+
+def eval_report(
+    run: GanRun | str | Path, n: int = FINAL_SAMPLES, seed: int | None = None
+) -> dict[str, Any]:
+    """:func:`evaluate`, also written to the run folder's ``eval.json``; returns ``{"n",
+    "seed", "data", "metrics", "path"}``."""
+    if not isinstance(run, GanRun):
+        run = load(run)
+    check_count(n)
+    seed = final_noise_seed(run.config.seed) if seed is None else seed
+    metrics = run.evaluate(n, seed)
+    report: dict[str, Any] = {"n": n, "seed": seed, "data": run.data.name, "metrics": metrics}
+    if run.out_dir is not None:
+        report["path"] = str(run.out_dir / "eval.json")
+        flat = {"n": n, "seed": seed, "data": run.data.name, **metrics}
+        runs.write_json(report["path"], {**flat, "split": "test", "units": UNITS})
+    return report
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a half-written file never replaces a good one)."""
+    runs.atomic_write_bytes(path, text.encode())
+
+
+def plot_interpolation(
+    run: GanRun | str | Path, out: str | Path, *, steps: int = 10, walks: int = 5, seed: int = 0
+) -> tuple[Path, torch.Tensor]:
+    """Latent walks (:func:`interpolate_walks`) plotted over the real data (PNG ``out``);
+    returns the path and the walks."""
+    from genlab import plots
+
+    if not isinstance(run, GanRun):
+        run = load(run)
+    points = interpolate_walks(run, steps, walks, seed)
+    path = plots.plot_interpolation(
+        run.data.real_points(2000),
+        points,
+        out,
+        title=f"{walks} latent walks of {steps} steps: GAN on {run.data.name}",
+        columns=run.data.columns,
+    )
+    return path, points
+
+
+def interpolate_walks(
+    run: GanRun | str | Path, steps: int = 10, walks: int = 5, seed: int = 0
+) -> torch.Tensor:
+    """``walks`` straight walks of ``steps`` points through the latent space, decoded:
+    (walks, steps, ...)."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise ConfigError(f"--steps must be a whole number of at least 2, not {steps!r}")
+    check_count(walks, "--walks")
+    if not isinstance(run, GanRun):
+        run = load(run)
+    return interpolate(run.generator, run.data, steps, walks=walks, seed=seed)
+
+
+def describe_data(run: GanRun) -> dict[str, Any]:
+    """The data's description (no tensors), as ``summary.json`` holds it."""
+    return data_summary(run.data)

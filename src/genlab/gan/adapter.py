@@ -1,45 +1,141 @@
-"""What the one GAN training loop needs from a dataset (curves, integer patterns, ...).
+"""The contract between the one GAN engine and a kind of data: :class:`GanAdapter`.
 
-The loop never looks inside the data: it asks for real batches in *model space* (the space
-the networks see: standardised columns, one-hot codes, ...), hands generated model-space
-points back to :meth:`GanData.decode` to get them in the user's units, and asks
-:meth:`GanData.evaluate` for the figures (early stopping watches ``monitor``).
-Everything needed to decode and evaluate again later is in :meth:`GanData.to_dict`, which
-the model file stores, so ``gan sample`` / ``gan eval`` need nothing but that file.
+The engine (:mod:`genlab.gan.engine`) never looks inside the data. It asks an adapter for real
+batches in *model space* (what the networks see: transformed columns, one-hot codes, pixels in
+[-1, 1]), hands generated model-space points to :meth:`GanAdapter.decode` to get them in the
+user's units, and asks for figures at two moments, on two disjoint parts of the data:
+
+* **validation** (:meth:`GanAdapter.validation_figures`): every few epochs, on one fixed noise
+  batch. It must return the figure named by ``monitor``; early stopping and best-weights
+  restore look at nothing else. It should be cheap (milliseconds).
+* **test** (:meth:`GanAdapter.test_figures`): once, after training, on fresh noise from a seed
+  that training never used (:func:`genlab.gan.engine.final_noise_seed`). These are the figures
+  of ``summary.json``, ``gan eval`` and the report. Nothing chooses on them.
+
+Where the truth is known exactly (a formula's y = f(x), an integer pattern's valid set and its
+probabilities), figures about it use the truth itself; distribution figures use the test part
+(or the known distribution). The discriminator sees the **train** part only.
+
+Everything needed to decode and evaluate again later is in :meth:`GanAdapter.to_dict`, which
+the model file stores; :meth:`GanAdapter.from_dict` rebuilds the adapter from it (without the
+training part), so ``gan sample`` / ``gan eval`` need nothing but the model file.
+
+A new kind of data is one module holding a subclass of :class:`GanAdapter` and its
+:class:`~genlab.gan.registry.DataKind` entries, plus one line in
+:data:`genlab.gan.registry.MODULES`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
 import torch
+from torch import nn
+
+__all__ = ["GanAdapter", "GanData"]
 
 
-@runtime_checkable
-class GanData(Protocol):
-    """A GAN's training data and its evaluation."""
+class GanAdapter:
+    """A GAN's data, its three parts and its figures. Subclass it; override what says so.
 
-    kind: str  # "curve" or "integers": names the adapter for from_dict
-    name: str  # e.g. "exp", "sine", "formula", "csv", "multiples of 5 in [0, 100)"
-    dim: int  # width of one model-space sample
-    monitor: str  # the evaluate() key early stopping watches
-    monitor_mode: str  # "min" or "max"
-    batches_per_epoch: int  # real batches that make one epoch
+    Class attributes:
+        kind: the adapter's family (``"curve"``, ``"integers"``); stored in the model file as
+            ``data["kind"]`` and looked up in :mod:`genlab.gan.registry` to rebuild the adapter.
+        monitor: the :meth:`validation_figures` key that early stopping watches.
+        monitor_mode: ``"min"`` (lower is better) or ``"max"``.
+        monitor_target: the best value ``monitor`` can ever take (training stops when it is
+            reached), or None.
+        progress_keys: more validation figures worth showing on the progress bar.
+
+    Instance attributes (set by ``__init__`` of the subclass):
+        name: what the data is, for people (``"exp"``, ``"multiples of 5 in [0, 100)"``).
+        dim: width of one model-space sample.
+        columns: column names of decoded samples (None when they are not points).
+        book_reference: the key of this job in :data:`genlab.book.BOOK`, or None.
+        origin: how the data was made: ``{"kind": "exp", "options": {...}}`` (set by
+            :func:`genlab.gan.train`; a resumed run rebuilds its data from it).
+        batches_per_epoch: real batches in one epoch (an attribute or a property).
+    """
+
+    kind: ClassVar[str] = ""
+    monitor: ClassVar[str] = ""
+    monitor_mode: ClassVar[str] = "min"
+    monitor_target: ClassVar[float | None] = None
+    progress_keys: ClassVar[tuple[str, ...]] = ()
+
+    name: str = ""
+    dim: int = 0
+    columns: list[str] | None = None
+    book_reference: str | None = None
+    origin: dict[str, Any] | None = None
+    batches_per_epoch: int
+
+    # ------------------------------------------------------------------ training (train part)
 
     def real_batches(
         self, batch_size: int, generator: torch.Generator, device: torch.device
     ) -> list[torch.Tensor]:
-        """One epoch of real model-space batches, each (batch_size, dim)."""
-        ...
+        """One epoch of real model-space batches from the **train** part, each
+        ``(batch_size, dim)`` (the last may be shorter), shuffled by ``generator``. Override."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ decoding
 
     def decode(self, model_space: torch.Tensor) -> torch.Tensor:
-        """Model-space points (N, dim) -> points/values in the user's units."""
-        ...
+        """Model-space points ``(N, dim)`` -> samples in the user's units. Override."""
+        raise NotImplementedError
 
-    def evaluate(self, samples: torch.Tensor) -> dict[str, float]:
-        """Figures for decoded samples (plain floats, JSON-ready)."""
-        ...
+    def decoder(self) -> nn.Module:
+        """:meth:`decode` as a plain-torch module (for :mod:`genlab.gan.export`). Override."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ figures
+
+    def validation_figures(self, samples: torch.Tensor) -> dict[str, float]:
+        """Figures of decoded samples against the **validation** part (must include
+        ``monitor``); what the checks during training see. Override."""
+        raise NotImplementedError
+
+    def test_figures(self, samples: torch.Tensor) -> dict[str, float]:
+        """Every reported figure of decoded samples against the **test** part (and the known
+        truth, where there is one). Plain floats, JSON-ready. Override."""
+        raise NotImplementedError
+
+    def warnings(self, figures: dict[str, Any]) -> list[str]:
+        """One-line warnings about test figures (mode collapse, a tiny test part); may be
+        empty."""
+        return []
+
+    # ------------------------------------------------------------------ description
+
+    def splits(self) -> dict[str, Any]:
+        """Sizes and seeds of the train / validation / test parts (for ``summary.json``)."""
+        return {}
+
+    def real_points(self, n: int) -> torch.Tensor:
+        """Up to ``n`` real samples in the user's units, for plots (the test part when there
+        is one). Override."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for people: what the data is and how it is prepared."""
+        return self.name
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values (and tensors) that rebuild this object for decode/evaluate."""
-        ...
+        """Plain values and tensors that :meth:`from_dict` rebuilds the adapter from (for
+        decoding and evaluating; not the train part). Must hold ``"kind": self.kind``.
+        Override."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> GanAdapter:
+        """Rebuild from :meth:`to_dict`; raise :class:`~genlab.errors.RunFileError` on a
+        damaged description. Override."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+#: The name earlier versions used; the same class.
+GanData = GanAdapter

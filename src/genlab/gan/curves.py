@@ -15,47 +15,62 @@ formula or a CSV) for training:
   relative error of y, but w1 of x stayed at 0.042-0.046 with 0.3-0.4% of x out of range
   after 600 epochs; with the quantile transform the default run stops at epoch ~570 with
   0.15%, 0.016 and nothing out of range.)
-* **Held-out points.** Early stopping and evaluation compare generated points with real points
-  the networks never saw: for a named shape or a formula, 10,000 fresh points drawn from the
-  same distribution with another seed; for a CSV, a seeded 20% of its rows (all rows when the
-  file is too small to split).
-* **Figures.** :meth:`CurveGanData.evaluate` returns
-  :func:`genlab.evaluation.samples.curve_metrics` plus ``score``;
-  :meth:`CurveGanData.quick_evaluate` returns ``score`` and its parts in a few milliseconds,
-  for the checks every few epochs. ``score`` (lower is better) is, in model space, the sliced
-  1-D Wasserstein distance (mean over fixed directions, the axes among them) + the RMS distance
-  of generated y from f(x) (when the relation is known; each point's term capped at 1) + the
-  fraction of points whose x lies outside the real x range.
+* **Three parts.** The discriminator sees the train part only. For a named shape or a formula
+  (which can draw as many points as it likes) the train part is the book's points
+  (``--data-seed``), and validation and test are 10,000 fresh points each from seeds
+  ``data_seed + 1`` and ``data_seed + 2``. A CSV's rows are shuffled with ``--data-seed`` and
+  split 15% validation, 15% test (at least 2 rows each), the rest train; fewer than 10 rows
+  are refused and a test part under 200 rows gets a warning.
+* **Figures.** :meth:`CurveGanData.validation_figures` (every few epochs, in milliseconds)
+  returns ``score`` and its parts against the validation part; ``score`` (lower is better)
+  is, in model space, the sliced 1-D Wasserstein distance (mean over fixed directions, the
+  axes among them) + the RMS distance of generated y from f(x) (when the relation is known;
+  each point's term capped at 1) + the fraction of points whose x lies outside the data's x
+  domain. :meth:`CurveGanData.test_figures` returns
+  :func:`genlab.evaluation.samples.curve_metrics` against the test part, the relation figures
+  from the formula itself.
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
+from genlab.config import GanConfig
 from genlab.data.batching import batch_indices, epoch_permutation, num_batches
 from genlab.data.curves import SHAPES, CurveDataset, load_curve_dataset
 from genlab.errors import ConfigError, DataError, RunFileError
 from genlab.evaluation.samples import curve_metrics
 from genlab.expressions import Expression, parse_formula
+from genlab.gan.adapter import GanAdapter
+from genlab.gan.registry import DataKind
 
 __all__ = [
     "REFERENCE_POINTS",
     "TRANSFORMS",
     "ColumnTransform",
     "CurveGanData",
+    "CurveParts",
     "make_curve_gan_data",
 ]
 
-#: Held-out points drawn for a named shape or a formula.
+#: Points in each of the validation and test parts of a named shape or a formula.
 REFERENCE_POINTS = 10_000
-#: Share of a CSV's rows held out (when it has at least :data:`MIN_ROWS_TO_SPLIT` rows).
-CSV_HELDOUT_FRACTION = 0.2
-MIN_ROWS_TO_SPLIT = 20
+#: Share of a CSV's rows in each of the validation and test parts.
+HOLDOUT_FRACTION = 0.15
+#: Rows at least in each of a CSV's validation and test parts.
+MIN_HOLDOUT = 2
+#: A CSV needs this many rows (2 validation + 2 test + 6 train).
+MIN_ROWS = 10
+#: A test part smaller than this gets a warning: its distribution figures are rough.
+SMALL_TEST_PART = 200
 #: Column transforms: "auto" (log for positive skewed columns, then standardise),
 #: "standard" (standardise only), "none" (raw values, as the book does).
 TRANSFORMS = ("auto", "standard", "quantile", "none")
@@ -75,8 +90,9 @@ LOG_SKEW_THRESHOLD = 1.0
 SLICES = 14
 #: Cap on one point's relation residual (model-space std units) inside ``score``.
 RESIDUAL_CAP = 1.0
-#: Seed offset of the held-out draw for named shapes and formulas.
-HELDOUT_SEED_OFFSET = 1
+#: Seed offsets of the validation and test draws of named shapes and formulas.
+VALIDATION_SEED_OFFSET = 1
+TEST_SEED_OFFSET = 2
 
 
 def _skewness(values: torch.Tensor) -> float:
@@ -242,48 +258,65 @@ class ColumnTransform(nn.Module):
         return cls(values["modes"], values["mean"], values["std"], values["knots"])
 
 
-class CurveGanData:
-    """Curve points for a GAN (see the module docstring). Implements ``GanData``."""
+class CurveGanData(GanAdapter):
+    """Curve points for a GAN, in three disjoint parts (see the module docstring)."""
 
     kind = "curve"
     monitor = "score"
     monitor_mode = "min"
+    progress_keys = ("sliced_w1", "relation_rms", "x_out")
 
     def __init__(
         self,
         name: str,
         columns: list[str],
         transform: ColumnTransform,
-        reference: torch.Tensor,
+        parts: CurveParts,
         *,
-        train: torch.Tensor | None = None,
         relation: Expression | None = None,
         x_range: tuple[float, float] | None = None,
         spec: dict[str, Any] | None = None,
         batch_size: int = 128,
+        book_reference: str | None = None,
     ) -> None:
         self.name = name
         self.columns = list(columns)
         self.dim = len(self.columns)
         self.transform = transform
-        self.reference = reference.float()
-        self.train = None if train is None else train.float()
+        self.parts = parts
         self.relation = relation
-        self.x_range = x_range
         self.spec = dict(spec or {})
         self.batch_size = batch_size
+        self.book_reference = book_reference
+        # The data's x domain: out-of-range figures count generated x outside it.
+        if x_range is None:
+            known = torch.cat(
+                [p for p in (parts.train, parts.validation, parts.test) if p is not None]
+            )
+            x_range = (float(known[:, 0].min()), float(known[:, 0].max()))
+        self.x_range = (float(x_range[0]), float(x_range[1]))
         self._train_model: dict[torch.device, torch.Tensor] = {}
         self._decoders: dict[torch.device, ColumnTransform] = {}
-        self._ref_model = transform.encode(self.reference)
-        self._ref_quantiles: dict[int, torch.Tensor] = {}
+        self._val_model = transform.encode(parts.validation)
+        self._val_quantiles: dict[int, torch.Tensor] = {}
         self._directions = _slice_directions(self.dim)
-        self._x_lo = float(self.reference[:, 0].min())
-        self._x_hi = float(self.reference[:, 0].max())
-        if train is not None:
-            self._x_lo = min(self._x_lo, float(train[:, 0].min()))
-            self._x_hi = max(self._x_hi, float(train[:, 0].max()))
 
-    # ---------------------------------------------------------------- GanData protocol
+    @property
+    def train(self) -> torch.Tensor | None:
+        """The train part (None when loaded from a model file)."""
+        return self.parts.train
+
+    @property
+    def validation(self) -> torch.Tensor:
+        """The validation part (what the checks during training compare with)."""
+        return self.parts.validation
+
+    @property
+    def test(self) -> torch.Tensor:
+        """The test part (what the reported figures compare with)."""
+        return self.parts.test
+
+    # ---------------------------------------------------------------- training
 
     @property
     def batches_per_epoch(self) -> int:
@@ -302,6 +335,8 @@ class CurveGanData:
         order = epoch_permutation(points.shape[0], generator, device)
         return [points[idx] for idx in batch_indices(order, batch_size)]
 
+    # ---------------------------------------------------------------- decoding
+
     def decode(self, model_space: torch.Tensor) -> torch.Tensor:
         """Model-space points (N, dim) -> points in the data's units (N, dim)."""
         if model_space.device.type == "cpu":
@@ -316,18 +351,23 @@ class CurveGanData:
         """The decoding as a module (plain torch ops; for export): model space -> units."""
         return copy.deepcopy(self.transform).cpu().eval()
 
-    def evaluate(self, samples: torch.Tensor) -> dict[str, float]:
-        """All figures (:func:`curve_metrics` against the held-out points) plus ``score``."""
+    # ---------------------------------------------------------------- figures
+
+    def test_figures(self, samples: torch.Tensor) -> dict[str, float]:
+        """:func:`curve_metrics` against the test part (relation figures from the formula;
+        out of range: x outside the data's x domain)."""
         samples = samples.detach().cpu().float()
-        figures = curve_metrics(
-            samples, self.reference, relation=self.relation, columns=self.columns
+        return curve_metrics(
+            samples,
+            self.parts.test,
+            relation=self.relation,
+            columns=self.columns,
+            x_range=self.x_range,
         )
-        figures.update(self.quick_evaluate(samples))
-        return figures
 
     @torch.no_grad()
-    def quick_evaluate(self, samples: torch.Tensor) -> dict[str, float]:
-        """``score`` and its parts (model space; cheap enough for every epoch)."""
+    def validation_figures(self, samples: torch.Tensor) -> dict[str, float]:
+        """``score`` and its parts against the validation part (model space; milliseconds)."""
         samples = samples.detach().cpu().float()
         finite = torch.isfinite(samples).all(dim=1)
         model = self.transform.encode(samples[finite])
@@ -338,12 +378,12 @@ class CurveGanData:
                 "relation_rms": math.inf,
                 "x_out": 1.0,
             }
-        # Sliced W1: sort the projections, compare with the reference's quantiles.
+        # Sliced W1: sort the projections, compare with the validation part's quantiles.
         projected = (model @ self._directions).sort(dim=0).values  # (n, slices)
-        reference = self._reference_quantiles(model.shape[0])
-        sliced = float((projected - reference).abs().mean())
+        sliced = float((projected - self._validation_quantiles(model.shape[0])).abs().mean())
         x = samples[finite, 0]
-        x_out = 1.0 - float(((x >= self._x_lo) & (x <= self._x_hi)).sum()) / samples.shape[0]
+        lo, hi = self.x_range
+        x_out = 1.0 - float(((x >= lo) & (x <= hi)).sum()) / samples.shape[0]
         figures = {"sliced_w1": sliced, "x_out": x_out}
         score = sliced + x_out
         if self.relation is not None and self.dim >= 2:
@@ -353,17 +393,41 @@ class CurveGanData:
         figures["score"] = score
         return figures
 
+    def warnings(self, figures: dict[str, Any]) -> list[str]:
+        """A warning when the test part is too small for its figures to mean much."""
+        n_test = int(self.parts.test.shape[0])
+        if n_test >= SMALL_TEST_PART:
+            return []
+        return [
+            f"the test part has only {n_test} rows: distribution figures (w1, js, mmd, "
+            "precision/recall) on so few points are rough; more rows give firmer figures"
+        ]
+
+    # ---------------------------------------------------------------- description
+
+    def splits(self) -> dict[str, Any]:
+        """Sizes and seeds of the three parts."""
+        return {**self.parts.sizes(), **self.parts.seeds}
+
+    def real_points(self, n: int) -> torch.Tensor:
+        """Up to ``n`` test points (the data's units), for plots."""
+        return self.parts.test[:n].clone()
+
     def to_dict(self) -> dict[str, Any]:
-        """What :meth:`from_dict` needs to decode and evaluate (no training points)."""
+        """What :meth:`from_dict` needs to decode and evaluate (validation and test parts,
+        not the training points)."""
         return {
             "kind": self.kind,
             "name": self.name,
             "columns": list(self.columns),
             "relation": None if self.relation is None else self.relation.text,
-            "x_range": None if self.x_range is None else list(self.x_range),
+            "x_range": list(self.x_range),
             "spec": dict(self.spec),
+            "book_reference": self.book_reference,
+            "splits": self.splits(),
             "transform": self.transform.to_dict(),
-            "reference": self.reference.clone(),
+            "validation": self.parts.validation.clone(),
+            "test": self.parts.test.clone(),
         }
 
     @classmethod
@@ -371,50 +435,52 @@ class CurveGanData:
         """Rebuild for decoding and evaluation (``real_batches`` needs the training points)."""
         try:
             relation = None if values.get("relation") is None else parse_formula(values["relation"])
-            x_range = values.get("x_range")
+            seeds = {k: v for k, v in values.get("splits", {}).items() if k.endswith("seed")}
             return cls(
                 values["name"],
                 list(values["columns"]),
                 ColumnTransform.from_dict(values["transform"]),
-                values["reference"],
+                CurveParts(None, values["validation"].float(), values["test"].float(), seeds),
                 relation=relation,
-                x_range=None if x_range is None else tuple(x_range),
+                x_range=tuple(values["x_range"]),
                 spec=values.get("spec", {}),
+                book_reference=values.get("book_reference"),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RunFileError(
-                f"the model file's curve data description is damaged ({exc})"
+                f"the model file's curve data description is damaged or from an older genlab "
+                f"({exc}); train the run again"
             ) from exc
+
+    def describe(self) -> str:
+        """One line: what the data is, its parts and how it is transformed."""
+        sizes = self.parts.sizes()
+        return (
+            f"{self.name}: {sizes['train']} training, {sizes['validation']} validation and "
+            f"{sizes['test']} test points; " + "; ".join(self.transform.describe(self.columns))
+        )
 
     # ---------------------------------------------------------------- helpers
 
-    def describe(self) -> str:
-        """One line: what the data is and how it is transformed."""
-        n = "?" if self.train is None else str(self.train.shape[0])
-        return (
-            f"{self.name}: {n} training points, {self.reference.shape[0]} held out; "
-            + "; ".join(self.transform.describe(self.columns))
-        )
-
     def _require_train(self) -> torch.Tensor:
-        if self.train is None:
+        if self.parts.train is None:
             raise DataError(
                 "this curve data was loaded from a model file and has no "
                 "training points; rebuild it with make_curve_gan_data"
             )
-        return self.train
+        return self.parts.train
 
-    def _reference_quantiles(self, n: int) -> torch.Tensor:
-        cached = self._ref_quantiles.get(n)
+    def _validation_quantiles(self, n: int) -> torch.Tensor:
+        cached = self._val_quantiles.get(n)
         if cached is None:
-            projected = (self._ref_model @ self._directions).sort(dim=0).values
+            projected = (self._val_model @ self._directions).sort(dim=0).values
             levels = (torch.arange(n, dtype=torch.float32) + 0.5) / n
             position = levels * (projected.shape[0] - 1)
             lower = position.floor().long()
             upper = (lower + 1).clamp_max(projected.shape[0] - 1)
             weight = (position - lower).unsqueeze(1)
             cached = projected[lower] * (1 - weight) + projected[upper] * weight
-            self._ref_quantiles[n] = cached
+            self._val_quantiles[n] = cached
         return cached
 
     def _relation_residual(self, samples: torch.Tensor, model: torch.Tensor) -> torch.Tensor:
@@ -447,6 +513,27 @@ def _slice_directions(dim: int) -> torch.Tensor:
     return torch.cat([torch.eye(dim, dtype=torch.float64), extra], dim=1).float()
 
 
+@dataclass
+class CurveParts:
+    """The three disjoint parts of curve data, in the user's units: ``train`` (the only points
+    the discriminator sees; None when loaded from a model file), ``validation`` (the checks
+    during training) and ``test`` (the reported figures); ``seeds`` records how they were
+    drawn."""
+
+    train: torch.Tensor | None
+    validation: torch.Tensor
+    test: torch.Tensor
+    seeds: dict[str, int] = field(default_factory=dict)
+
+    def sizes(self) -> dict[str, int]:
+        """Rows per part (train: 0 when unknown)."""
+        return {
+            "train": 0 if self.train is None else int(self.train.shape[0]),
+            "validation": int(self.validation.shape[0]),
+            "test": int(self.test.shape[0]),
+        }
+
+
 def make_curve_gan_data(
     kind: str,
     *,
@@ -461,8 +548,10 @@ def make_curve_gan_data(
     """Build the GAN data for a curve dataset of ``kind`` (exp, sine, formula, csv).
 
     The training points are :func:`~genlab.data.curves.load_curve_dataset`'s (the book's
-    exact data for exp/sine with ``data_seed=0``). Held-out points: 10,000 fresh points for a
-    named shape or a formula (seed ``data_seed + 1``), a seeded 20% of a CSV's rows.
+    exact data for exp/sine with ``data_seed=0``). A named shape or a formula can draw as many
+    points as it likes: validation and test are :data:`REFERENCE_POINTS` fresh points each
+    (seeds ``data_seed + 1`` and ``data_seed + 2``). A CSV's rows are split by
+    :func:`split_rows`.
     """
     dataset: CurveDataset = load_curve_dataset(
         kind, formula=formula, x_range=x_range, csv=csv, n=n, seed=data_seed
@@ -472,37 +561,130 @@ def make_curve_gan_data(
         spec.update(formula=formula, x_range=list(dataset.x_range or ()))
     if kind == "csv":
         spec.update(csv=str(csv), n=int(dataset.points.shape[0]))
-    points = dataset.points
-    if kind == "csv":
-        train, reference = _split_rows(points, data_seed)
+        parts = split_rows(dataset.points, data_seed, source=str(csv))
     else:
-        train = points
-        reference = load_curve_dataset(
-            kind,
-            formula=formula,
-            x_range=x_range,
-            n=REFERENCE_POINTS,
-            seed=data_seed + HELDOUT_SEED_OFFSET,
-        ).points
-    name = kind if kind in SHAPES else dataset.name
+        fresh = [
+            load_curve_dataset(
+                kind, formula=formula, x_range=x_range, n=REFERENCE_POINTS, seed=data_seed + k
+            ).points
+            for k in (VALIDATION_SEED_OFFSET, TEST_SEED_OFFSET)
+        ]
+        seeds = {
+            "train_seed": data_seed,
+            "validation_seed": data_seed + VALIDATION_SEED_OFFSET,
+            "test_seed": data_seed + TEST_SEED_OFFSET,
+        }
+        parts = CurveParts(dataset.points, fresh[0], fresh[1], seeds)
+    assert parts.train is not None
     return CurveGanData(
-        name,
+        kind if kind in SHAPES else dataset.name,
         dataset.columns,
-        ColumnTransform.fit(train, transform),
-        reference,
-        train=train,
+        ColumnTransform.fit(parts.train, transform),
+        parts,
         relation=dataset.relation,
         x_range=dataset.x_range,
         spec=spec,
         batch_size=batch_size,
+        book_reference="gan-exp" if kind == "exp" else None,
     )
 
 
-def _split_rows(points: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(train, held-out) rows of a CSV; both all rows when there are too few to split."""
+def split_rows(points: torch.Tensor, seed: int, source: str = "the data") -> CurveParts:
+    """A CSV's rows in three disjoint parts, shuffled with ``seed``: :data:`HOLDOUT_FRACTION`
+    of the rows (at least :data:`MIN_HOLDOUT` each) for validation and for test, the rest for
+    training. Fewer than :data:`MIN_ROWS` rows are refused."""
     n = points.shape[0]
-    if n < MIN_ROWS_TO_SPLIT:
-        return points, points
-    held = max(2, round(CSV_HELDOUT_FRACTION * n))
+    if n < MIN_ROWS:
+        raise DataError(
+            f"{source} has {n} rows; a GAN needs at least {MIN_ROWS} (at least {MIN_HOLDOUT} "
+            f"for validation, {MIN_HOLDOUT} for test, the rest to train)"
+        )
+    held = max(MIN_HOLDOUT, round(HOLDOUT_FRACTION * n))
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    return points[order[held:]], points[order[:held]]
+    validation, test, train = order[:held], order[held : 2 * held], order[2 * held :]
+    return CurveParts(points[train], points[validation], points[test], {"split_seed": seed})
+
+
+# --------------------------------------------------------------------------- data kinds
+
+
+def _add_data_flags(parser: argparse.ArgumentParser, kind: str) -> None:
+    """The flags of curve kind ``kind`` (their ``dest``s are the Python API's options)."""
+    group = parser.add_argument_group("data")
+    if kind == "csv":
+        group.add_argument(
+            "--csv",
+            required=True,
+            metavar="FILE",
+            help="numeric columns, header optional (tab, ; or , separated); the rows are split "
+            "70%% train / 15%% validation / 15%% test (at least 10 rows)",
+        )
+    else:
+        group.add_argument("--n", type=int, metavar="N", help="training points (default 2048)")
+    if kind == "formula":
+        group.add_argument(
+            "--formula",
+            required=True,
+            metavar="EXPR",
+            help="y = f(x), e.g. 'x**2/10 - 3' or 'sin(x)*exp(-x/5)' (numbers, x, + - * / **, "
+            "parentheses, sin cos tan exp log sqrt abs tanh ..., pi, e)",
+        )
+        group.add_argument(
+            "--x-range",
+            type=float,
+            nargs=2,
+            metavar=("LOW", "HIGH"),
+            help="x is drawn uniformly from [LOW, HIGH) (default -5 5)",
+        )
+    group.add_argument(
+        "--data-seed",
+        type=int,
+        metavar="N",
+        help="seed of the rows' split"
+        if kind == "csv"
+        else "seed of the data (default 0: "
+        "the book's points; validation and test use this seed + 1 and + 2)",
+    )
+
+
+def _curve_kind(kind: str, help_text: str, options: tuple[str, ...]) -> DataKind:
+    def build(given: Mapping[str, Any], config: GanConfig) -> GanAdapter:
+        options = dict(given)
+        if options.get("x_range") is not None:
+            options["x_range"] = tuple(options["x_range"])
+        return make_curve_gan_data(
+            kind, transform=config.transform, batch_size=config.batch_size, **options
+        )
+
+    def base_config(preset: str, given: Mapping[str, Any]) -> GanConfig:
+        return GanConfig.book() if preset == "book" else GanConfig()
+
+    def show(given: Mapping[str, Any]) -> tuple[torch.Tensor, list[str] | None, str]:
+        options = dict(given)
+        seed = options.pop("data_seed", 0)
+        dataset = load_curve_dataset(kind, seed=seed, **options)
+        return dataset.points, dataset.columns, dataset.name
+
+    return DataKind(
+        kind,
+        help_text,
+        options,
+        lambda parser: _add_data_flags(parser, kind),
+        build,
+        base_config,
+        show,
+    )
+
+
+#: The curve kinds (see :mod:`genlab.gan.registry`).
+KINDS = (
+    _curve_kind(
+        "exp", "y = 1.08^x, x in [0, 50): the book's data (2048 points)", ("n", "data_seed")
+    ),
+    _curve_kind("sine", "y = sin(x), x in [-5, 5): the book's exercise", ("n", "data_seed")),
+    _curve_kind(
+        "formula", "y = f(x) for a formula you type", ("formula", "x_range", "n", "data_seed")
+    ),
+    _curve_kind("csv", "numeric columns from a CSV file", ("csv", "data_seed")),
+)
+ADAPTERS = (CurveGanData,)

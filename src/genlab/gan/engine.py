@@ -1,29 +1,23 @@
 """Training, sampling, saving and loading GANs: a few short plain functions.
 
-The engine is data-agnostic: it sees a :class:`~genlab.gan.adapter.GanData` (curves, integer
-patterns, ...) and never looks inside it. Per batch it runs :func:`discriminator_step` then
-:func:`generator_step`; every ``eval_every`` epochs it decodes the generator's output for one
-fixed noise batch and asks the data for its figures (``quick_evaluate`` when the data has it,
-else ``evaluate``); early stopping watches ``data.monitor`` through the shared
-:func:`~genlab.training.loop.run_epochs`, which restores the best generator at the end.
-
-Besides the protocol, the engine uses four optional attributes of a data adapter when it has
-them: ``quick_evaluate(samples)`` (the monitored figure, cheap, for the checks),
-``monitor_target`` (the best value the figure can take: training stops when it is reached),
-``progress_keys`` (more figures for the progress bar) and ``decoder()`` (the decoding as an
-``nn.Module``, for :mod:`genlab.gan.export`).
+The engine is data-agnostic: it sees a :class:`~genlab.gan.adapter.GanAdapter` (curves,
+integer patterns, ...) and never looks inside it. Per batch it runs :func:`discriminator_step`
+then :func:`generator_step` on the adapter's **train** part; every ``eval_every`` epochs it
+decodes the generator's output for one fixed validation noise batch and asks the adapter for
+its **validation** figures; early stopping (a :class:`~genlab.training.loop.EarlyStop`
+callback of the shared loop) watches ``data.monitor`` and restores the best generator. At the
+end the adapter's **test** figures of :data:`FINAL_SAMPLES` samples from fresh noise
+(:func:`final_noise_seed`, a seed training never used) go into ``summary.json``.
 
 The model file (``model.pt``, via :mod:`genlab.training.runs`) holds the generator's weights,
-the :class:`~genlab.config.GanConfig` and ``data.to_dict()`` (for curves: the column transform
-and the held-out points), so :func:`load_gan` rebuilds everything ``sample``/``eval`` need.
+the :class:`~genlab.config.GanConfig` and ``data.to_dict()``, so :func:`load_gan` rebuilds
+everything ``sample``/``eval`` need through the registry :mod:`genlab.gan.registry`.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,47 +29,48 @@ from torch.nn.parallel import DistributedDataParallel
 
 from genlab.config import GanConfig
 from genlab.errors import ConfigError, RunFileError, TrainingError
-from genlab.gan.adapter import GanData
+from genlab.gan.adapter import GanAdapter
+from genlab.gan.registry import adapter_class
 from genlab.models.gan import Generator, build_discriminator, build_generator
+from genlab.models.modes import eval_mode
 from genlab.progress import Reporter
 from genlab.training import runs
 from genlab.training.checkpoint import Checkpoint
 from genlab.training.distributed import DistContext, ProcessGroup, flat_weights
 from genlab.training.early_stopping import EarlyStopping
-from genlab.training.loop import LoopResult, make_adam, run_epochs
+from genlab.training.loop import (
+    Callback,
+    EarlyStop,
+    LoopResult,
+    LoopState,
+    MetricsFile,
+    Progress,
+    SaveCheckpoint,
+    SyncStop,
+    make_adam,
+    run_epochs,
+)
 
 KIND = "gan"
 #: Generated points behind the figures at the end of training (and ``gan eval``'s default).
 FINAL_SAMPLES = 10_000
+#: Seed offset of the fixed noise behind the validation checks.
+VALIDATION_NOISE_OFFSET = 3
+#: Seed offset of the fresh noise behind the reported figures (see :func:`final_noise_seed`).
+TEST_NOISE_OFFSET = 7_919_000
+#: Which part of the data each summary figure comes from.
+FIGURE_SPLIT = {
+    "metrics": "test part, fresh noise (test_noise_seed)",
+    "best_value": "validation part, fixed noise (validation_noise_seed)",
+    "best_epoch": "validation part, fixed noise (validation_noise_seed)",
+    "metrics.csv": "losses on the train part; figures on the validation part",
+}
+#: Units of the divergence figures.
+UNITS = {"js": "bits", "kl": "bits"}
 #: Points shown in the generated-vs-real snapshots and the animation.
 SNAPSHOT_POINTS = 1000
 #: At most this many snapshot PNGs / animation frames (evenly spaced over the run).
 MAX_FRAMES = 60
-
-#: Data adapters that a model file can name: ``data["kind"]`` -> "module:Class" with a
-#: ``from_dict`` classmethod. A new adapter (e.g. integer patterns) adds its line here.
-DATA_ADAPTERS: dict[str, str] = {
-    "curve": "genlab.gan.curves:CurveGanData",
-    "integers": "genlab.gan.integers:IntegerGanData",
-}
-
-
-def data_from_dict(values: dict[str, Any]) -> GanData:
-    """Rebuild the data adapter stored in a model file (dispatch on ``values["kind"]``)."""
-    kind = values.get("kind") if isinstance(values, dict) else None
-    target = DATA_ADAPTERS.get(str(kind))
-    if target is None:
-        raise RunFileError(
-            f"the model file describes data of unknown kind {kind!r}; "
-            "it was written by another genlab version"
-        )
-    module_name, class_name = target.split(":")
-    try:
-        adapter = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as exc:
-        raise RunFileError(f"this genlab cannot read {kind!r} GAN data ({exc})") from exc
-    return adapter.from_dict(values)
-
 
 # --------------------------------------------------------------------------- networks
 
@@ -99,18 +94,20 @@ def discriminator_step(
 ) -> torch.Tensor:
     """One discriminator update: real batch labelled 1, ``generator(noise)`` labelled 0.
 
-    Only the discriminator's weights change (the fakes are made without gradients). Both
-    halves go through the discriminator in one call. Returns the loss (detached): the mean
-    BCE on the real half plus the mean BCE on the fake half.
+    Only the discriminator's weights change (the fakes are made without gradients). Real and
+    fake batches go through the discriminator in two separate calls, so a discriminator with
+    batch statistics (batch norm) normalises each by its own statistics, as GAN training
+    expects. Returns the loss (detached): the mean BCE on the real batch plus the mean BCE on
+    the fake one.
     """
     loss_fn = loss_fn or nn.BCEWithLogitsLoss()
     with torch.no_grad():
         fake = generator(noise)  # (B_fake, dim)
-    logits = discriminator(torch.cat([real, fake]))  # (B_real + B_fake, 1)
-    n_real = real.shape[0]
-    ones = torch.ones((n_real, 1), device=real.device)
-    zeros = torch.zeros((fake.shape[0], 1), device=real.device)
-    loss = loss_fn(logits[:n_real], ones) + loss_fn(logits[n_real:], zeros)
+    real_logits = discriminator(real)  # (B_real, 1)
+    fake_logits = discriminator(fake)  # (B_fake, 1)
+    loss = loss_fn(real_logits, torch.ones_like(real_logits)) + loss_fn(
+        fake_logits, torch.zeros_like(fake_logits)
+    )
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -140,6 +137,18 @@ def generator_step(
     finally:
         discriminator.requires_grad_(True)
     return loss.detach()
+
+
+def rank_shards(batches: list[torch.Tensor], rank: int, world_size: int) -> Iterator[torch.Tensor]:
+    """This rank's rows of each global batch (every rank sees the same batches).
+
+    A global batch with fewer rows than ranks would leave some rank with no rows (a NaN
+    loss, and ranks out of step): such a batch (only ever the epoch's short last one) is
+    dropped on every rank alike.
+    """
+    for real in batches:
+        if real.shape[0] >= world_size:
+            yield real[rank::world_size]
 
 
 class WeightAverage:
@@ -181,60 +190,36 @@ def latent_noise(
 @torch.no_grad()
 def generate(
     generator: nn.Module,
-    data: GanData,
+    data: GanAdapter,
     n: int | None = None,
     *,
     seed: int = 0,
     noise: torch.Tensor | None = None,
     batch_size: int = 65_536,
 ) -> torch.Tensor:
-    """Decoded samples for ``noise`` (or ``n`` noise vectors from ``seed``), eval mode."""
-    generator.eval()
+    """Decoded samples for ``noise`` (or ``n`` noise vectors from ``seed``), made in eval mode;
+    the generator is left in the mode it was in."""
     device = next(generator.parameters()).device
     if noise is None:
         if n is None:
             raise ConfigError("give n or noise")
         noise = latent_noise(n, generator.latent_dim, seed, device)
     noise = noise.to(device)
-    parts = [
-        data.decode(generator(noise[i : i + batch_size]))
-        for i in range(0, noise.shape[0], batch_size)
-    ]
+    with eval_mode(generator):
+        parts = [
+            data.decode(generator(noise[i : i + batch_size]))
+            for i in range(0, noise.shape[0], batch_size)
+        ]
     return torch.cat(parts).cpu()
 
 
-class TargetEarlyStopping(EarlyStopping):
-    """:class:`EarlyStopping` that also stops as soon as the figure reaches ``target``, the
-    best it can ever be (a data adapter's optional ``monitor_target``): the first generator
-    that reaches it is kept, and nothing after it could beat it."""
+def final_noise_seed(seed: int) -> int:
+    """The seed of the noise behind the reported (test) figures of a run with ``seed``.
 
-    def __init__(
-        self,
-        patience: int | None = 10,
-        min_delta: float = 0.0,
-        mode: str = "min",
-        target: float | None = None,
-    ) -> None:
-        super().__init__(patience, min_delta, mode)
-        self.target = target
-
-    def update(self, value: float, epoch: int, state: Any = None) -> bool:
-        """Record the check; stop on patience or when ``value`` reaches the target."""
-        stop = super().update(value, epoch, state)
-        if self.target is None or value != value:  # no target, or NaN
-            return stop
-        reached = value <= self.target if self.mode == "min" else value >= self.target
-        return stop or reached
-
-
-def _check_figures(data: GanData) -> Callable[[torch.Tensor], dict[str, float]]:
-    """What the checks every few epochs call: the data's optional ``quick_evaluate`` (the
-    monitored figure and its parts, cheap), else its full ``evaluate``."""
-    quick = getattr(data, "quick_evaluate", None)
-    return quick if callable(quick) else data.evaluate
-
-
-# --------------------------------------------------------------------------- runs
+    Training draws its noise from ``seed + 2 + 1000 * rank`` and checks on the fixed noise of
+    ``seed + 3``; this seed is far from both, so no test figure comes from noise that training
+    or selection saw."""
+    return int(seed) + TEST_NOISE_OFFSET
 
 
 @dataclass
@@ -242,19 +227,27 @@ class GanRun:
     """A trained GAN: the (best) generator, its data, figures, and where its files are."""
 
     generator: Generator
-    data: GanData
+    data: GanAdapter
     config: GanConfig
     summary: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     out_dir: Path | None = None
 
-    def sample(self, n: int, seed: int = 0) -> torch.Tensor:
-        """``n`` samples in the data's units (same seed -> same samples)."""
+    def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
+        """``n`` samples in the data's units (same seed -> same samples; default seed: the
+        one behind the figures of ``summary.json``)."""
+        check_count(n)
+        seed = final_noise_seed(self.config.seed) if seed is None else seed
         return generate(self.generator, self.data, n, seed=seed)
 
-    def evaluate(self, n: int = FINAL_SAMPLES, seed: int = 0) -> dict[str, float]:
-        """The data's figures on ``n`` generated samples."""
-        return self.data.evaluate(self.sample(n, seed))
+    def evaluate(self, n: int = FINAL_SAMPLES, seed: int | None = None) -> dict[str, float]:
+        """The test figures of ``n`` samples (default seed: the one behind ``summary.json``,
+        which the defaults reproduce)."""
+        return self.data.test_figures(self.sample(n, seed))
+
+    def warnings(self, figures: dict[str, Any]) -> list[str]:
+        """The data's warnings about these figures (mode collapse, a tiny test part)."""
+        return self.data.warnings(figures)
 
     def _repr_html_(self) -> str:
         metrics = self.summary.get("metrics", {})
@@ -266,8 +259,15 @@ class GanRun:
         return f"<b>genlab GAN</b> ({self.data.name})<table>{rows}</table>"
 
 
+def check_count(n: Any, flag: str = "-n") -> int:
+    """A number of samples: a positive integer (a ConfigError otherwise)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"{flag} must be a positive whole number, not {n!r}")
+    return n
+
+
 def save_gan(
-    path: str | Path, generator: nn.Module, config: GanConfig, data: GanData, **extra: Any
+    path: str | Path, generator: nn.Module, config: GanConfig, data: GanAdapter, **extra: Any
 ) -> None:
     """The model file: generator weights + config + data description (tensors and plain
     values only)."""
@@ -282,7 +282,9 @@ def load_gan(path: str | Path) -> GanRun:
     payload = runs.load_model_file(path, KIND)
     try:
         config = GanConfig.from_dict(payload["config"])
-        data = data_from_dict(payload["data"])
+        stored = payload["data"]
+        family = stored.get("kind") if isinstance(stored, dict) else None
+        data = adapter_class(family).from_dict(stored)
     except KeyError as exc:
         raise RunFileError(f"{path}: the model file lacks {exc}") from exc
     generator, _ = build_networks(config, data.dim)
@@ -299,14 +301,8 @@ def load_gan(path: str | Path) -> GanRun:
     return GanRun(generator=generator, data=data, config=config, summary=summary, out_dir=run_dir)
 
 
-def _real_points(data: GanData, batch_size: int, max_points: int) -> torch.Tensor:
-    """Real points in the data's units for plots: one decoded epoch of real batches."""
-    batches = data.real_batches(batch_size, torch.Generator().manual_seed(0), torch.device("cpu"))
-    return data.decode(torch.cat(batches))[:max_points].detach().cpu()
-
-
 def train_gan(
-    data: GanData,
+    data: GanAdapter,
     config: GanConfig | None = None,
     *,
     out: str | Path | None = None,
@@ -319,14 +315,17 @@ def train_gan(
     """Train a GAN on ``data``, evaluate the best generator, save a run folder.
 
     ``config`` defaults to :class:`GanConfig()`. ``out`` (optional) is the run folder:
-    ``config.json``, ``metrics.csv``, ``checkpoint.pt`` (the full state, every few seconds),
-    ``model.pt`` (the best generator), ``summary.json``, ``plots/``. ``resume=True`` goes on
-    from ``out``'s checkpoint with the config stored there (``config`` is ignored; ``data``
-    must be the same data) and ends exactly where the uninterrupted run would. Returns a
-    :class:`GanRun` whose generator has the best weights (by ``data.monitor``). A non-finite
-    loss or figure stops training with a :class:`TrainingError`; the best generator so far
-    is saved to ``model.pt`` first, and ``checkpoint.pt`` keeps the last good state.
+    ``config.json``, ``metrics.csv``, ``checkpoint.pt`` (the full state), ``model.pt`` (the
+    best generator), ``summary.json``, ``plots/``. ``resume=True`` goes on from ``out``'s
+    checkpoint with the config stored there (``config`` is ignored; ``data`` must be the same
+    data) and ends exactly where the uninterrupted run would. Returns a :class:`GanRun` whose
+    generator has the best weights (by ``data.monitor`` on the validation part) and whose
+    summary holds the test figures of ``final_samples`` samples from fresh noise. A
+    non-finite loss or figure stops training with a :class:`TrainingError`; the best
+    generator so far is saved to ``model.pt`` first, and ``checkpoint.pt`` keeps the last
+    good state.
     """
+    check_count(final_samples, "final_samples")
     config = config or GanConfig()
     with (
         ProcessGroup(config.device) as (ctx, device),
@@ -335,18 +334,9 @@ def train_gan(
     ):
         if resume and out is not None:
             config = GanConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
-        return _train_gan(
-            data,
-            config,
-            out_dir,
-            reporter if ctx.is_main else None,
-            plots,
-            resume,
-            final_samples,
-            ctx,
-            device,
-            out,
-        )
+        setup = _Setup(data, config, ctx, device, out_dir, plots)
+        result, stop = setup.fit(reporter if ctx.is_main else None, out if resume else None, out)
+        return setup.finish(result, stop, final_samples)
 
 
 @contextmanager
@@ -362,184 +352,236 @@ def _cpu_threads(config: GanConfig | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _train_gan(
-    data: GanData,
-    config: GanConfig,
-    out_dir: Path | None,
-    reporter: Reporter | None,
-    plots: bool,
-    resume: bool,
-    final_samples: int,
-    ctx: DistContext,
-    device: torch.device,
-    run_path: str | Path | None,
-) -> GanRun:
-    torch.manual_seed(config.seed)  # weight initialisation (the same on every rank)
-    generator, discriminator = build_networks(config, data.dim)
-    generator.to(device)
-    discriminator.to(device)
-    # Under torchrun, DDP averages each step's gradients over the ranks; the updates below
-    # use the wrapped modules, everything else the plain ones (identical on every rank).
-    g_train = DistributedDataParallel(generator) if ctx.enabled else generator
-    d_train = DistributedDataParallel(discriminator) if ctx.enabled else discriminator
-    betas = (config.beta1, config.beta2)
-    g_optimizer = make_adam(generator.parameters(), config.lr, betas)
-    d_optimizer = make_adam(discriminator.parameters(), config.d_lr or config.lr, betas)
-    loss_fn = nn.BCEWithLogitsLoss()
-    average = WeightAverage(generator, config.ema) if config.ema > 0 else None
-    watched = average.module if average is not None else generator
-    order_rng = torch.Generator().manual_seed(config.seed + 1)  # batch order
-    noise_rng = torch.Generator(device=device).manual_seed(config.seed + 2 + 1000 * ctx.rank)
-    fixed_noise = latent_noise(config.eval_samples, config.latent_dim, config.seed + 3, device)
-    snapshot_noise = fixed_noise[:SNAPSHOT_POINTS]
-    check_figures = _check_figures(data)
-    stopper = TargetEarlyStopping(
-        config.patience, config.min_delta, data.monitor_mode, getattr(data, "monitor_target", None)
-    )
-    snapshots: list[tuple[int, torch.Tensor]] = []
-    checkpoint = None
-    if out_dir is not None:
-        runs.write_json(
-            out_dir / runs.CONFIG_FILE, {**config.to_dict(), "data": _data_summary(data)}
-        )
-    if run_path is not None:  # every rank restores from it; only rank 0 writes it
-        modules: dict[str, nn.Module] = {"generator": generator, "discriminator": discriminator}
-        if average is not None:
-            modules["generator_average"] = average.module
-        checkpoint = Checkpoint(
-            run_path,
-            modules,
-            {"generator": g_optimizer, "discriminator": d_optimizer},
-            {"batch_order": order_rng, "noise": noise_rng},
-            extra=lambda: _snapshots_to_dict(snapshots),
-            restore_extra=lambda saved: snapshots.extend(_snapshots_from_dict(saved)),
-            interval=config.checkpoint_interval,
-            writer=ctx.is_main,
-        )
+class Snapshots(Callback):
+    """Generated points every ``plot_every`` epochs (and after epoch 1), for the training
+    plots and animation; kept in the checkpoint."""
 
-    def one_epoch(epoch: int) -> dict[str, Any]:
-        generator.train()
-        discriminator.train()
-        batches = data.real_batches(config.batch_size, order_rng, device)
-        d_total = torch.zeros((), device=device)
-        g_total = torch.zeros((), device=device)
-        for real in batches:
-            # every rank draws the same global batch and takes its share of the rows
-            real = real[ctx.rank :: ctx.world_size]
-            n = real.shape[0]  # (n, dim)
-            noise = torch.randn(n, config.latent_dim, generator=noise_rng, device=device)
-            d_total += discriminator_step(generator, d_train, d_optimizer, real, noise, loss_fn)
-            noise = torch.randn(n, config.latent_dim, generator=noise_rng, device=device)
+    name = "snapshots"
+
+    def __init__(self, make: Callable[[], torch.Tensor], every: int, enabled: bool) -> None:
+        self.make = make
+        self.every = every
+        self.enabled = enabled
+        self.frames: list[tuple[int, torch.Tensor]] = []
+
+    def on_epoch_end(self, state: LoopState, row: dict[str, Any]) -> None:
+        if self.enabled and (state.epoch % self.every == 0 or state.epoch == 1):
+            self.frames.append((state.epoch, self.make()))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "snapshot_epochs": [e for e, _ in self.frames],
+            "snapshots": [f.clone() for _, f in self.frames],
+        }
+
+    def load_state_dict(self, saved: Mapping[str, Any]) -> None:
+        epochs, frames = saved.get("snapshot_epochs", []), saved.get("snapshots", [])
+        self.frames = list(zip(epochs, frames, strict=True))
+
+
+class _Setup:
+    """One GAN training run's networks, optimisers, random streams and callbacks."""
+
+    def __init__(
+        self,
+        data: GanAdapter,
+        config: GanConfig,
+        ctx: DistContext,
+        device: torch.device,
+        out_dir: Path | None,
+        plots: bool,
+    ) -> None:
+        self.data, self.config, self.ctx, self.device = data, config, ctx, device
+        self.out_dir = out_dir
+        torch.manual_seed(config.seed)  # weight initialisation (the same on every rank)
+        self.generator, self.discriminator = build_networks(config, data.dim)
+        self.generator.to(device)
+        self.discriminator.to(device)
+        # Under torchrun, DDP averages each step's gradients over the ranks; the updates use
+        # the wrapped modules, everything else the plain ones (identical on every rank).
+        wrap = DistributedDataParallel if ctx.enabled else (lambda module: module)
+        self.g_train, self.d_train = wrap(self.generator), wrap(self.discriminator)
+        betas = (config.beta1, config.beta2)
+        self.g_optimizer = make_adam(self.generator.parameters(), config.lr, betas)
+        self.d_optimizer = make_adam(
+            self.discriminator.parameters(), config.d_lr or config.lr, betas
+        )
+        self.average = WeightAverage(self.generator, config.ema) if config.ema > 0 else None
+        self.watched = self.average.module if self.average is not None else self.generator
+        self.order_rng = torch.Generator().manual_seed(config.seed + 1)  # batch order
+        self.noise_rng = torch.Generator(device=device).manual_seed(
+            config.seed + 2 + 1000 * ctx.rank
+        )
+        # The checks compare this fixed noise's samples with the validation part.
+        self.validation_noise = latent_noise(
+            config.eval_samples, config.latent_dim, config.seed + VALIDATION_NOISE_OFFSET, device
+        )
+        self.snapshots = Snapshots(
+            lambda: generate(self.watched, data, noise=self.validation_noise[:SNAPSHOT_POINTS]),
+            config.plot_every,
+            plots and out_dir is not None,
+        )
+        self.plots = plots
+
+    def epoch(self, epoch: int) -> dict[str, Any]:
+        """One pass over the train part; the validation figures every ``eval_every`` epochs."""
+        config, ctx = self.config, self.ctx
+        self.generator.train()
+        self.discriminator.train()
+        batches = self.data.real_batches(config.batch_size, self.order_rng, self.device)
+        totals = torch.zeros(2, device=self.device)
+        steps = 0
+        for real in rank_shards(batches, ctx.rank, ctx.world_size):
+            n = real.shape[0]  # (n, dim): this rank's share of the global batch
+            noise = torch.randn(n, config.latent_dim, generator=self.noise_rng, device=self.device)
+            totals[0] += discriminator_step(
+                self.generator, self.d_train, self.d_optimizer, real, noise
+            )
+            noise = torch.randn(n, config.latent_dim, generator=self.noise_rng, device=self.device)
             # the plain D here: its weights are frozen for the G step and equal on all ranks
-            g_total += generator_step(g_train, discriminator, g_optimizer, noise, loss_fn)
-            if average is not None:
-                average.update()
-        totals = ctx.all_reduce_sum(torch.stack([d_total, g_total])) / ctx.world_size
+            totals[1] += generator_step(self.g_train, self.discriminator, self.g_optimizer, noise)
+            if self.average is not None:
+                self.average.update()
+            steps += 1
+        totals = ctx.all_reduce_sum(totals) / ctx.world_size
         row: dict[str, Any] = {
-            "d_loss": float(totals[0]) / len(batches),
-            "g_loss": float(totals[1]) / len(batches),
+            "d_loss": float(totals[0]) / steps,
+            "g_loss": float(totals[1]) / steps,
         }
         if epoch % config.eval_every == 0 or epoch == config.epochs:
-            row.update(check_figures(generate(watched, data, noise=fixed_noise)))
-        if plots and out_dir is not None and (epoch % config.plot_every == 0 or epoch == 1):
-            snapshots.append((epoch, generate(watched, data, noise=snapshot_noise)))
+            samples = generate(self.watched, self.data, noise=self.validation_noise)
+            row.update(self.data.validation_figures(samples))
         return row
 
-    last_write = [time.monotonic()]
-
-    def after_epoch(epoch: int, history: list[dict[str, Any]], stop: bool) -> None:
-        now = time.monotonic()
-        if out_dir is not None and (stop or now - last_write[0] >= config.checkpoint_interval):
-            last_write[0] = now
-            runs.write_metrics_csv(out_dir / runs.METRICS_FILE, history)
-
-    try:
-        result = run_epochs(
-            one_epoch,
-            max_epochs=config.epochs,
-            stopper=stopper,
-            monitor=data.monitor,
-            watched=watched,
+    def callbacks(self, reporter: Reporter | None, run_path: str | Path | None) -> list[Callback]:
+        """Early stopping, progress, plots' snapshots, metrics file, rank sync, checkpoint."""
+        config, data = self.config, self.data
+        stopper = EarlyStopping(config.patience, config.min_delta, data.monitor_mode)
+        self.stop = EarlyStop(
+            stopper,
+            data.monitor,
+            self.watched,
             restore_best=config.restore_best,
-            reporter=reporter,
-            description=f"gan {data.name}",
-            show=("d_loss", "g_loss", data.monitor, *getattr(data, "progress_keys", ())),
-            on_epoch_end=after_epoch,
-            checkpoint=checkpoint,
-            resume=resume,
-            sync_stop=lambda stop: ctx.broadcast_flag(stop, device),
+            target=data.monitor_target,
         )
-    except TrainingError:
-        if out_dir is not None and stopper.best_state is not None:
-            best = build_networks(config, data.dim)[0]
-            best.load_state_dict({k: v.detach().cpu() for k, v in stopper.best_state.items()})
-            save_gan(out_dir / runs.MODEL_FILE, best, config, data, best_epoch=stopper.best_epoch)
-        raise
-    consistent = ctx.same_everywhere(flat_weights(watched))
-    best = build_networks(config, data.dim)[0]
-    best.load_state_dict({k: v.detach().cpu() for k, v in watched.state_dict().items()})
-    best.eval()
-    if not ctx.is_main:
-        return GanRun(generator=best, data=data, config=config, history=result.history)
-    final = generate(best, data, final_samples, seed=config.seed)
-    metrics = data.evaluate(final)
-    summary = {
-        "kind": KIND,
-        "data": _data_summary(data),
-        "epochs_run": result.epochs_run,
-        "best_epoch": result.best_epoch,
-        "stopped_early": result.stopped_early,
-        "monitor": data.monitor,
-        "best_value": result.best_value,
-        "train_seconds": result.train_seconds,
-        "seconds_per_epoch": result.seconds_per_epoch,
-        "final_samples": final_samples,
-        "metrics": metrics,
-        "seed": config.seed,
-        "device": str(device),
-        "world_size": ctx.world_size,
-        "ranks_consistent": consistent,
-        "config": config.to_dict(),
-        "versions": runs.versions(),
-    }
-    run = GanRun(
-        generator=best,
-        data=data,
-        config=config,
-        summary=summary,
-        history=result.history,
-        out_dir=out_dir,
-    )
-    if out_dir is not None:
-        save_gan(
-            out_dir / runs.MODEL_FILE,
-            best,
-            config,
-            data,
-            best_epoch=result.best_epoch,
-            epochs_run=result.epochs_run,
+        show = ("d_loss", "g_loss", data.monitor, *data.progress_keys)
+        out: list[Callback] = [
+            self.stop,
+            Progress(reporter, f"gan {data.name}", show),
+            self.snapshots,
+            MetricsFile(
+                None if self.out_dir is None else self.out_dir / runs.METRICS_FILE,
+                config.checkpoint_interval,
+            ),
+            SyncStop(lambda stop: self.ctx.broadcast_flag(stop, self.device)),
+        ]
+        if run_path is not None:  # every rank restores from it; only rank 0 writes it
+            out.append(SaveCheckpoint(self._checkpoint(run_path), out))
+        return out
+
+    def _checkpoint(self, run_path: str | Path) -> Checkpoint:
+        modules: dict[str, nn.Module] = {
+            "generator": self.generator,
+            "discriminator": self.discriminator,
+        }
+        if self.average is not None:
+            modules["generator_average"] = self.average.module
+        return Checkpoint(
+            run_path,
+            modules,
+            {"generator": self.g_optimizer, "discriminator": self.d_optimizer},
+            {"batch_order": self.order_rng, "noise": self.noise_rng},
+            interval=self.config.checkpoint_interval,
+            writer=self.ctx.is_main,
         )
-        runs.write_metrics_csv(out_dir / runs.METRICS_FILE, result.history)
-        if plots:
-            write_plots(out_dir, data, config, result, snapshots, final)
-        runs.write_json(out_dir / runs.SUMMARY_FILE, summary)
-    return run
+
+    def fit(
+        self, reporter: Reporter | None, resume_path: str | Path | None, run_path: str | Path | None
+    ) -> tuple[LoopResult, EarlyStop]:
+        """Run the loop; on a diverged run save the best generator so far, then re-raise."""
+        if self.out_dir is not None:
+            runs.write_json(
+                self.out_dir / runs.CONFIG_FILE,
+                {**self.config.to_dict(), "data": data_summary(self.data)},
+            )
+        callbacks = self.callbacks(reporter, run_path)
+        saver = callbacks[-1] if resume_path is not None else None
+        try:
+            result = run_epochs(
+                self.epoch,
+                max_epochs=self.config.epochs,
+                callbacks=callbacks,
+                watched=self.watched,
+                resume_from=saver if isinstance(saver, SaveCheckpoint) else None,
+            )
+        except TrainingError:
+            best = self.stop.stopper.best_state
+            if self.out_dir is not None and best is not None:
+                self._save(self._cpu_generator(best), best_epoch=self.stop.stopper.best_epoch)
+            raise
+        return result, self.stop
+
+    def _cpu_generator(self, state: Mapping[str, torch.Tensor]) -> Generator:
+        best = build_networks(self.config, self.data.dim)[0]
+        best.load_state_dict({k: v.detach().cpu() for k, v in state.items()})
+        return best.eval()
+
+    def _save(self, generator: nn.Module, **extra: Any) -> None:
+        assert self.out_dir is not None
+        save_gan(self.out_dir / runs.MODEL_FILE, generator, self.config, self.data, **extra)
+
+    def finish(self, result: LoopResult, stop: EarlyStop, final_samples: int) -> GanRun:
+        """The best generator's test figures on fresh noise; the run folder's files."""
+        consistent = self.ctx.same_everywhere(flat_weights(self.watched))
+        best = self._cpu_generator(self.watched.state_dict())
+        run = GanRun(generator=best, data=self.data, config=self.config, history=result.history)
+        if not self.ctx.is_main:
+            return run
+        seed = final_noise_seed(self.config.seed)
+        final = generate(best, self.data, final_samples, seed=seed)
+        best_epoch = stop.stopper.best_epoch or result.epochs_run
+        run.summary = {
+            "kind": KIND,
+            "data": data_summary(self.data),
+            "splits": self.data.splits(),
+            "epochs_run": result.epochs_run,
+            "best_epoch": best_epoch,
+            "stopped_early": result.stopped_early,
+            "monitor": self.data.monitor,
+            "best_value": stop.stopper.best,
+            "train_seconds": result.train_seconds,
+            "seconds_per_epoch": result.seconds_per_epoch,
+            "final_samples": final_samples,
+            "validation_noise_seed": self.config.seed + VALIDATION_NOISE_OFFSET,
+            "test_noise_seed": seed,
+            "figure_split": FIGURE_SPLIT,
+            "units": UNITS,
+            "metrics": self.data.test_figures(final),
+            "seed": self.config.seed,
+            "device": str(self.device),
+            "world_size": self.ctx.world_size,
+            "ranks_consistent": consistent,
+            "config": self.config.to_dict(),
+            "versions": runs.versions(),
+        }
+        run.out_dir = self.out_dir
+        if self.out_dir is not None:
+            self._save(best, best_epoch=best_epoch, epochs_run=result.epochs_run)
+            runs.write_metrics_csv(self.out_dir / runs.METRICS_FILE, result.history)
+            if self.plots:
+                write_plots(
+                    self.out_dir, self.data, result, best_epoch, self.snapshots.frames, final
+                )
+            runs.write_json(self.out_dir / runs.SUMMARY_FILE, run.summary)
+        return run
 
 
-def _snapshots_to_dict(snapshots: list[tuple[int, torch.Tensor]]) -> dict[str, Any]:
-    return {
-        "snapshot_epochs": [e for e, _ in snapshots],
-        "snapshots": [s.clone() for _, s in snapshots],
-    }
-
-
-def _snapshots_from_dict(saved: dict[str, Any]) -> list[tuple[int, torch.Tensor]]:
-    return list(zip(saved.get("snapshot_epochs", []), saved.get("snapshots", []), strict=True))
-
-
-def _data_summary(data: GanData) -> dict[str, Any]:
-    """The data's description without tensors (for JSON files)."""
-    return {k: v for k, v in data.to_dict().items() if not _holds_tensor(v)}
+def data_summary(data: GanAdapter) -> dict[str, Any]:
+    """The data's description without tensors (for JSON files), with its origin."""
+    out = {k: v for k, v in data.to_dict().items() if not _holds_tensor(v)}
+    if data.origin is not None:
+        out["origin"] = data.origin
+    return out
 
 
 def _holds_tensor(value: Any) -> bool:
@@ -554,9 +596,9 @@ def _holds_tensor(value: Any) -> bool:
 
 def write_plots(
     out: Path,
-    data: GanData,
-    config: GanConfig,
+    data: GanAdapter,
     result: LoopResult,
+    best_epoch: int,
     snapshots: list[tuple[int, torch.Tensor]],
     final: torch.Tensor,
 ) -> None:
@@ -565,14 +607,14 @@ def write_plots(
     from genlab import plots
 
     folder = out / "plots"
-    real = _real_points(data, config.batch_size, 100_000)
-    columns = getattr(data, "columns", None)
+    real = data.real_points(100_000)
+    columns = data.columns
     plots.plot_points(real, folder / "real.png", title=f"real data: {data.name}", columns=columns)
     plots.plot_generated_vs_real(
         real,
         final[: 5 * SNAPSHOT_POINTS],
         folder / "generated.png",
-        title=f"best generator (epoch {result.best_epoch}) vs real",
+        title=f"best generator (epoch {best_epoch}) vs real (test part)",
         columns=columns,
     )
     plots.plot_curves(
@@ -580,25 +622,25 @@ def write_plots(
         ["d_loss", "g_loss"],
         folder / "loss.png",
         title="discriminator and generator loss",
-        best_epoch=result.best_epoch,
+        best_epoch=best_epoch,
     )
     plots.plot_curves(
         result.history,
         [data.monitor],
         folder / f"{data.monitor}.png",
-        title=f"{data.monitor} on held-out data (fixed noise)",
+        title=f"{data.monitor} on the validation part (fixed noise)",
         ylabel=data.monitor,
-        best_epoch=result.best_epoch,
+        best_epoch=best_epoch,
     )
-    progress = [k for k in getattr(data, "progress_keys", ()) if k != data.monitor]
+    progress = [k for k in data.progress_keys if k != data.monitor]
     if progress:
         plots.plot_curves(
             result.history,
             progress,
             folder / "progress.png",
-            title=" / ".join(progress) + " over training (fixed noise)",
+            title=" / ".join(progress) + " on the validation part (fixed noise)",
             ylabel="value",
-            best_epoch=result.best_epoch,
+            best_epoch=best_epoch,
         )
     if snapshots:
         step = max(1, -(-len(snapshots) // MAX_FRAMES))
@@ -610,7 +652,7 @@ def write_plots(
 
 @torch.no_grad()
 def interpolate(
-    generator: Generator, data: GanData, steps: int, *, walks: int = 1, seed: int = 0
+    generator: Generator, data: GanAdapter, steps: int, *, walks: int = 1, seed: int = 0
 ) -> torch.Tensor:
     """Walks through the latent space: ``walks`` pairs of noise vectors from ``seed``, each
     joined by ``steps`` evenly spaced points; returns the decoded points, (walks, steps, ...)."""

@@ -14,6 +14,7 @@ for compatibility although current PyTorch deprecates it.
 
 from __future__ import annotations
 
+import copy
 import io
 import warnings
 from pathlib import Path
@@ -24,22 +25,12 @@ from torch import nn
 
 from genlab.errors import ConfigError, GenlabError
 from genlab.gan.adapter import GanData
+from genlab.gan.engine import GanRun, load_gan
 from genlab.training import runs
 
 FORMATS = ("export", "torchscript")
 #: The file suffix each format gets when ``--out`` has none.
 SUFFIXES = {"export": ".pt2", "torchscript": ".pt"}
-
-
-class _DecodeWith(nn.Module):
-    """``data.decode`` as a module (for data adapters without a ``decoder()`` module)."""
-
-    def __init__(self, data: GanData) -> None:
-        super().__init__()
-        self.data = data
-
-    def forward(self, model_space: torch.Tensor) -> torch.Tensor:
-        return self.data.decode(model_space)
 
 
 class NoiseToPoints(nn.Module):
@@ -56,10 +47,9 @@ class NoiseToPoints(nn.Module):
 
 
 def sampler_module(generator: nn.Module, data: GanData) -> NoiseToPoints:
-    """The generator and the data's decoding as one module on the CPU, in eval mode."""
-    make_decoder = getattr(data, "decoder", None)
-    decoder = make_decoder() if callable(make_decoder) else _DecodeWith(data)
-    return NoiseToPoints(generator, decoder).cpu().eval()
+    """The generator and the data's decoding as one module on the CPU, in eval mode (a copy:
+    ``generator`` itself is left as it was)."""
+    return NoiseToPoints(copy.deepcopy(generator), data.decoder()).cpu().eval()
 
 
 def _example_noise(latent_dim: int) -> torch.Tensor:
@@ -92,16 +82,16 @@ def to_torchscript(module: NoiseToPoints, latent_dim: int, path: Path) -> None:
     runs.atomic_write_bytes(path, buffer.getvalue())
 
 
-def export_generator(run: str | Path, out: str | Path, fmt: str = "export") -> Path:
-    """Write the generator of the GAN run (folder or model file) ``run`` to ``out``.
-
-    ``fmt`` is ``"export"`` (torch.export, .pt2) or ``"torchscript"``. Returns the path.
+def export_generator(gan: GanRun | str | Path, out: str | Path, fmt: str = "export") -> Path:
+    """Write the generator of the trained GAN ``gan`` (a run, its folder or model file) to
+    ``out`` as one module: noise ``(N, latent_dim)`` -> samples in the data's units, plain
+    torch. ``fmt`` is ``"export"`` (torch.export, .pt2) or ``"torchscript"`` (the book's
+    format). Returns the path written.
     """
-    from genlab.gan.engine import load_gan
-
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    gan = load_gan(run)
+    if not isinstance(gan, GanRun):
+        gan = load_gan(gan)
     out = Path(out)
     if out.is_dir():
         out = out / f"generator{SUFFIXES[fmt]}"

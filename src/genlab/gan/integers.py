@@ -31,7 +31,9 @@ figures (see its docstring) and the book's settings (``preset="book"``).
 
 from __future__ import annotations
 
+import argparse
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from genlab.config import GanConfig
 from genlab.data.integers import (
     BinaryCodec,
     IntegerCodec,
@@ -51,6 +54,8 @@ from genlab.data.integers import (
 )
 from genlab.errors import ConfigError, DataError, GenlabError, RunFileError
 from genlab.evaluation.validity import JS_WARN_THRESHOLD, collapse_warning, integer_metrics
+from genlab.gan.adapter import GanAdapter
+from genlab.gan.registry import DataKind
 
 __all__ = [
     "BATCHES_PER_EPOCH",
@@ -69,6 +74,8 @@ __all__ = [
 BATCHES_PER_EPOCH = 50
 #: JS divergence allowed above a perfect generator's sampling noise before it counts.
 JS_TOLERANCE = 0.002
+#: The book's job (a key of :data:`genlab.book.BOOK`) for the multiples of 5 in [0, 100).
+BOOK_M5 = "gan-multiples-of-5"
 #: Names accepted by :func:`recommended_settings`.
 PRESETS = ("genlab", "book")
 
@@ -126,8 +133,14 @@ def perfect_generator_figures(pattern: IntegerPattern, n: int) -> dict[str, floa
 # --------------------------------------------------------------------------------------------
 
 
-class IntegerGanData:
-    """Integers from a pattern, encoded by a codec, for the GAN engine. Implements ``GanData``.
+class IntegerGanData(GanAdapter):
+    """Integers from a pattern, encoded by a codec, for the GAN engine.
+
+    The truth is known exactly (the valid set and its probabilities), so the train part is a
+    fresh draw from the pattern every epoch, and both the validation figures (fixed noise,
+    during training) and the test figures (fresh noise from a seed training never used, once
+    at the end) compare generated values with the pattern itself. For ``--from-file`` the
+    pattern is the file's values with their frequencies.
 
     Args:
         pattern: the valid integers and their probabilities.
@@ -178,6 +191,19 @@ class IntegerGanData:
         self.js_tolerance = js_tolerance
         self.name = pattern.description
         self.dim = codec.width
+        self.columns = ["n"]
+        self.book_reference = BOOK_M5 if self._is_book_pattern() else None
+
+    def _is_book_pattern(self) -> bool:
+        """Whether this is the book's data: the multiples of 5 in [0, 100), equally likely."""
+        values = self.pattern.values
+        return (
+            self.pattern.max_value == 100
+            and torch.equal(values, torch.arange(0, 100, 5))
+            and bool(
+                torch.allclose(self.pattern.probs, torch.full((20,), 0.05, dtype=torch.float64))
+            )
+        )
 
     # ---------------------------------------------------------------- GanData protocol
 
@@ -211,8 +237,9 @@ class IntegerGanData:
             return BinaryDecoder(shifts).eval()
         return OneHotDecoder().eval()
 
-    def evaluate(self, samples: torch.Tensor) -> dict[str, float]:
-        """Figures for decoded samples: :func:`integer_metrics` plus ``shortfall``.
+    def validation_figures(self, samples: torch.Tensor) -> dict[str, float]:
+        """Figures for decoded samples against the pattern: :func:`integer_metrics` plus
+        ``shortfall`` (what early stopping watches).
 
         Raises:
             DataError: no samples, or samples that are not integers.
@@ -220,6 +247,21 @@ class IntegerGanData:
         metrics = integer_metrics(samples, self.pattern)
         metrics["shortfall"] = self.shortfall(metrics)
         return metrics
+
+    #: The same figures; at the end they are taken on fresh noise.
+    test_figures = validation_figures
+
+    def splits(self) -> dict[str, Any]:
+        """Where each part comes from (the distribution is known exactly)."""
+        return {
+            "train": "fresh draws from the pattern every epoch",
+            "validation": "the pattern's exact distribution, fixed noise",
+            "test": "the pattern's exact distribution, fresh noise",
+        }
+
+    def real_points(self, n: int) -> torch.Tensor:
+        """``n`` real integers drawn from the pattern (seed 0), for plots."""
+        return self.real_integers(n, torch.Generator().manual_seed(0))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values (JSON-ready) that :meth:`from_dict` turns back into this object."""
@@ -230,6 +272,7 @@ class IntegerGanData:
             "codec": self.codec.to_dict(),
             "batches_per_epoch": self.batches_per_epoch,
             "js_tolerance": self.js_tolerance,
+            "book_reference": self.book_reference,
         }
 
     @classmethod
@@ -453,3 +496,80 @@ def recommended_settings(data: IntegerGanData, preset: str = "genlab") -> Intege
         patience=10,
         **common,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The data kind (see genlab.gan.registry)
+# --------------------------------------------------------------------------------------------
+
+#: The Python API's options of ``integers`` (the CLI flags' dests).
+OPTIONS = ("multiple_of", "rule", "odd", "even", "from_file", "max_value", "encoding")
+
+
+def _add_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data (one pattern; default --multiple-of 5)")
+    group.add_argument("--multiple-of", type=int, metavar="K", help="multiples of K")
+    group.add_argument(
+        "--rule",
+        metavar="EXPR",
+        help="a condition on n, e.g. 'n % 3 == 1' (integers, n, + - * // % **, comparisons, "
+        "and/or/not, abs)",
+    )
+    group.add_argument("--odd", action="store_true", default=None, help="odd numbers")
+    group.add_argument("--even", action="store_true", default=None, help="even numbers")
+    group.add_argument(
+        "--from-file",
+        metavar="FILE",
+        help="learn the distribution of a file's non-negative integers (separated by spaces, "
+        "commas or new lines)",
+    )
+    group.add_argument(
+        "--max",
+        "--max-value",  # the spelling to use under torchrun, whose parser claims --max
+        type=int,
+        dest="max_value",
+        metavar="N",
+        help="values lie in [0, N) (default 100; for --from-file, the largest value + 1)",
+    )
+    group.add_argument(
+        "--encoding",
+        choices=("onehot", "binary"),
+        help="onehot (default, the book's; up to 4096 values) or binary digits (larger ranges)",
+    )
+
+
+def _build(given: Mapping[str, Any], config: GanConfig | None = None) -> IntegerGanData:
+    options = {k: v for k, v in given.items() if v is not None and v is not False}
+    sources = ("multiple_of", "rule", "odd", "even", "from_file")
+    if not any(k in options for k in sources):
+        options["multiple_of"] = 5  # the book's case
+    return make_integer_gan_data(**options)
+
+
+def _base_config(preset: str, given: Mapping[str, Any]) -> GanConfig:
+    """The settings measured for integer patterns (or the book's with ``preset="book"``)."""
+    settings = recommended_settings(_build(given), preset).to_dict()
+    settings.update(
+        g_hidden=tuple(settings["g_hidden"]), d_hidden=tuple(settings["d_hidden"]), transform="none"
+    )
+    return GanConfig(**settings)
+
+
+def _show(given: Mapping[str, Any]) -> tuple[torch.Tensor, list[str] | None, str]:
+    data = _build(given)
+    return data.real_points(10_000), ["n"], data.name
+
+
+KINDS = (
+    DataKind(
+        "integers",
+        "integers with a pattern (multiples of K, a rule, odd/even, a file): the book's "
+        "multiples-of-5 GAN by default",
+        OPTIONS,
+        _add_flags,
+        _build,
+        _base_config,
+        _show,
+    ),
+)
+ADAPTERS = (IntegerGanData,)

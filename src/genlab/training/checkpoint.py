@@ -83,7 +83,7 @@ class Checkpoint:
         self,
         epoch: int,
         history: list[dict[str, Any]],
-        stopper_state: dict[str, Any],
+        callback_states: dict[str, Any],
         elapsed: float,
         now: float,
     ) -> None:
@@ -96,7 +96,7 @@ class Checkpoint:
             "kind": "checkpoint",
             "epoch": epoch,
             "history": history,
-            "stopper": stopper_state,
+            "callbacks": callback_states,
             "elapsed": elapsed,
             "modules": {k: m.state_dict() for k, m in self.modules.items()},
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
@@ -115,7 +115,7 @@ class Checkpoint:
         return self.path.exists()
 
     def load(self) -> dict[str, Any]:
-        """Restore every module, optimizer, generator and RNG; return epoch/history/stopper."""
+        """Restore every module, optimizer, generator and RNG; return epoch/history/callbacks."""
         payload = runs.load_model_file(self.path, "checkpoint")
         try:
             for name, module in self.modules.items():

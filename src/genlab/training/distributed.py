@@ -5,11 +5,13 @@
 on GPUs, one GPU per local rank). Without those variables everything here is a no-op and
 genlab runs as one process.
 
-Batch rule: ``--batch-size`` is the GLOBAL batch. Each epoch's shuffled permutation is drawn
-from the same seeded generator on every rank; rank r takes every N-th index of it (after
-dropping the tail that does not divide evenly) and steps through its shard in local batches of
-``batch_size // N``. DDP averages the gradients, so one step sees the same global batch as
-one process would, and the learning rate stays the same (no scaling rule is needed).
+Batch rule: ``--batch-size`` is the GLOBAL batch and must be a multiple of N
+(:func:`check_global_batch` refuses others before any process joins). Each epoch's shuffled
+permutation is drawn from the same seeded generator on every rank; rank r takes every N-th
+index of it (after dropping the tail that does not divide evenly) and steps through its shard
+in local batches of ``batch_size / N``. DDP averages the gradients, so one step sees the same
+global batch as one process would, and the learning rate stays the same (no scaling rule is
+needed).
 Validation and test figures are summed over ranks with all-reduce; only rank 0 writes files
 and shows progress; early stopping is decided on rank 0 and broadcast.
 """
@@ -69,9 +71,31 @@ class DistContext:
         return bool(torch.equal(low, high))
 
 
+def world_size_from_env() -> int:
+    """The number of processes torchrun started (``$WORLD_SIZE``; 1 without torchrun)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def check_global_batch(batch_size: int, world_size: int | None = None) -> None:
+    """Refuse a global batch that ``world_size`` processes cannot share evenly.
+
+    ``world_size`` defaults to torchrun's (:func:`world_size_from_env`). Each process steps
+    through batches of ``batch_size / world_size`` images, so the division must be exact:
+    otherwise every step would silently see a smaller batch than asked for.
+    """
+    world_size = world_size_from_env() if world_size is None else world_size
+    if world_size > 1 and batch_size % world_size:
+        nearest = max(1, round(batch_size / world_size)) * world_size
+        raise ConfigError(
+            f"--batch-size {batch_size} is not a multiple of the {world_size} processes "
+            f"(torchrun --nproc-per-node {world_size}): it is the global batch, shared evenly; "
+            f"use a multiple of {world_size} such as {nearest}"
+        )
+
+
 def init_distributed(device_name: str = "auto") -> tuple[DistContext, torch.device]:
     """Join the torchrun process group if there is one; return the context and the device."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    world_size = world_size_from_env()
     if world_size <= 1:
         return DistContext(), resolve_device(device_name)
     rank = int(os.environ["RANK"])

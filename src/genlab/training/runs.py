@@ -20,14 +20,14 @@ import math
 import os
 import pickle
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from genlab.errors import GenlabError, RunFileError
+from genlab.errors import ConfigError, GenlabError, RunFileError
 
 FORMAT = "genlab"
 FORMAT_VERSION = 1
@@ -252,3 +252,38 @@ def versions() -> dict[str, str]:
 def run_kind(run_dir: str | Path) -> str:
     """The ``kind`` of the model in a run folder or model file ("classifier", "gan", ...)."""
     return str(load_model_file(run_dir)["kind"])
+
+
+def check_resume_flags(
+    run: str | Path,
+    stored: Mapping[str, Any],
+    requested: Mapping[str, Any],
+    keys: Iterable[str],
+) -> None:
+    """Refuse to resume ``run`` with settings that differ from those it was started with.
+
+    ``stored`` is the run's saved config, ``requested`` the settings given now (only those
+    the user gave: a key absent from ``requested`` or None there is not a difference);
+    ``keys`` the settings that must match. Raises :class:`ConfigError` naming every
+    differing setting as its flag with both values.
+    """
+    differences = [
+        f"--{key.replace('_', '-')} {_flag_text(requested[key])} here but "
+        f"{_flag_text(stored.get(key))} in the run"
+        for key in keys
+        if requested.get(key) is not None
+        and _json_safe(requested[key]) != _json_safe(stored.get(key))
+    ]
+    if differences:
+        raise ConfigError(
+            f"cannot resume {run}: {', '.join(differences)}; drop the flags or start a new run"
+        )
+
+
+def _flag_text(value: Any) -> str:
+    """A setting as it is written on the command line (None as "none")."""
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return " ".join(_flag_text(v) for v in value)
+    return str(value)

@@ -1,0 +1,285 @@
+"""The README's results table, rendered from the committed benchmark results.
+
+Every figure in the table is read from ``bench/results/NAME.json`` (written by
+``bench/NAME.py`` through :func:`_results.emit`), so the README cannot drift from what was
+measured. :data:`ROWS` lists the rows: each cell is a template whose ``{path:format}`` fields
+name a figure in that benchmark's JSON by its dotted path (``book.test_accuracy``,
+``runs.0.epoch_wall_seconds``) and format it with Python's format spec. Only the fields hold
+figures: the book and genlab cells have no digits of their own (a test checks).
+
+    python bench/table.py            # print the rendered section
+    python bench/table.py --write    # put it into README.md between the results markers
+    python bench/table.py --check    # exit 1 if README.md differs (tests/test_readme_results.py)
+
+``make bench`` reruns every benchmark, then ``--write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import string
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _results import RESULTS_DIR, load
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+START = "<!-- results:start (rendered by python bench/table.py --write; do not edit) -->"
+END = "<!-- results:end -->"
+HEADER = ("job", "figure", "book", "genlab", "command")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: templates for its cells, filled from ``bench/results/BENCH.json``."""
+
+    bench: str  # the benchmark: bench/BENCH.py writes bench/results/BENCH.json
+    job: str
+    figure: str
+    book: str  # "-" where the book has no such figure
+    genlab: str
+    args: str = ""  # the benchmark's arguments, shown in the command
+
+    @property
+    def command(self) -> str:
+        """The command that produced the row's figures."""
+        return " ".join(["python", f"bench/{self.bench}.py", *([self.args] if self.args else [])])
+
+
+M5_RULE = "genlab_rule_n%3==1_max60"
+
+#: The results table, row by row (figures by their keys in the benchmarks' JSON).
+ROWS: tuple[Row, ...] = (
+    Row(
+        "classifier",
+        "10-class MLP",
+        "test accuracy (10,000 images)",
+        "{book.test_accuracy:.4f} ({book.epochs} epochs)",
+        "**{genlab.test_accuracy:.4f}** ({genlab.epochs} epochs, best {genlab.best_epoch})",
+    ),
+    Row(
+        "classifier",
+        "10-class MLP",
+        "seconds of one training pass over 50,000 images, batch 64 (fastest epoch)",
+        "{book.train_epoch_seconds:.2f}",
+        "{genlab.train_epoch_seconds_batch64:.2f} (**{epoch_speedup_batch64:.1f}x faster**)",
+    ),
+    Row(
+        "classifier",
+        "10-class MLP",
+        "seconds of a whole run: training to its stop, then the test "
+        "(genlab's also loads the data)",
+        "{book.run_seconds:.1f}",
+        "{genlab.run_seconds:.1f} (**{run_speedup:.1f}x faster**)",
+    ),
+    Row(
+        "classifier_variants",
+        "binary MLP (T-shirt vs ankle boot)",
+        "test accuracy ({binary_mlp.genlab.test_total:,} images)",
+        "{binary_mlp.book.test_accuracy:.4f} (reported)",
+        "**{binary_mlp.genlab.test_accuracy:.4f}** ({binary_mlp.genlab.epochs_run} epochs, "
+        "{binary_mlp.genlab.train_seconds:.1f} s of training)",
+    ),
+    Row(
+        "classifier_variants",
+        "CNN, 10 classes",
+        "test accuracy ({multiclass_cnn.genlab.test_total:,} images)",
+        "-",
+        "**{multiclass_cnn.genlab.test_accuracy:.4f}** ({multiclass_cnn.genlab.epochs_run} "
+        "epochs, {multiclass_cnn.genlab.train_seconds:.0f} s of training)",
+    ),
+    Row(
+        "curve_gan",
+        "exp GAN",
+        "median relative error of y vs 1.08^x",
+        "{book.relation_median_rel_error:.2%} (its stop, epoch {book.epochs})",
+        "**{genlab.relation_median_rel_error:.2%}**",
+    ),
+    Row(
+        "curve_gan",
+        "exp GAN",
+        "`w1` of x (/ std)",
+        "{book.w1_x:.3f}",
+        "**{genlab.w1_x:.3f}**",
+    ),
+    Row(
+        "curve_gan",
+        "exp GAN",
+        "`out_of_range` (share of x outside [0, 50))",
+        "{book.out_of_range:.2%} (x reaches {book.x_max:.1f})",
+        "**{genlab.out_of_range:.2%}**",
+    ),
+    Row(
+        "curve_gan",
+        "exp GAN",
+        "seconds to those figures",
+        "{book.seconds:.1f}",
+        "{genlab.seconds:.1f} (**{time_ratio:.2f}x the time**)",
+    ),
+    Row(
+        "curve_gan",
+        "sine GAN",
+        "`relation_nrmse`",
+        "-",
+        "**{genlab_sine.relation_nrmse:.3f}** ({genlab_sine.seconds:.1f} s)",
+    ),
+    Row(
+        "integer_gan",
+        "multiples of 5",
+        "validity; values generated; JS (worst of {repeats} seeds)",
+        "{book.validity:.2%}; {book.coverage}; {book.js:.4f}",
+        "**{genlab.validity:.2%}; {genlab.coverage}; {genlab.js:.4f}**",
+    ),
+    Row(
+        "integer_gan",
+        "multiples of 5",
+        "seconds to those figures (median of {repeats} seeds)",
+        "{book.wall_s:.2f} ({book.iterations:,} iterations)",
+        "{genlab.wall_s:.2f} (**{time_ratio:.2f}x the time**)",
+    ),
+    Row(
+        "integer_gan",
+        '`--rule "n % 3 == 1" --max 60`',
+        "validity; values generated (worst of {repeats} seeds)",
+        "-",
+        f"**{{{M5_RULE}.validity:.2%}}; {{{M5_RULE}.coverage}}** ({{{M5_RULE}.wall_s:.2f}} s)",
+    ),
+    Row(
+        "distributed",
+        "torchrun, 10-class `{model}`, {epochs} epochs, batch {batch_size}",
+        "training images per second of whole epochs (training pass, validation, checkpoint), "
+        "{runs.0.processes} vs {runs.1.processes} processes on `{runs.0.device}`",
+        "-",
+        "{runs.0.train_images_per_epoch_second:,.0f} vs "
+        "{runs.1.train_images_per_epoch_second:,.0f} ({epoch_throughput_ratio:.2f}x)",
+    ),
+    Row(
+        "distributed",
+        "torchrun, 10-class `{model}`, {epochs} epochs, batch {batch_size}",
+        "test accuracy, {runs.0.processes} vs {runs.1.processes} processes",
+        "-",
+        "{runs.0.test_accuracy:.4f} vs {runs.1.test_accuracy:.4f}",
+    ),
+)
+
+
+class _Figures(string.Formatter):
+    """``str.format`` whose fields are dotted paths into one benchmark's JSON."""
+
+    def __init__(self, bench: str) -> None:
+        self.bench = bench
+
+    def get_field(self, field_name: str, args: Any, kwargs: Mapping[str, Any]) -> Any:
+        value: Any = kwargs
+        try:
+            for part in field_name.split("."):
+                value = value[int(part)] if isinstance(value, list) else value[part]
+        except (KeyError, IndexError, ValueError, TypeError) as exc:
+            raise KeyError(f"bench/results/{self.bench}.json has no {field_name!r}") from exc
+        return value, field_name
+
+
+def fields(template: str) -> list[str]:
+    """The JSON paths a cell template reads."""
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+
+
+def literal_text(template: str) -> str:
+    """A cell template without its fields (what does not come from the JSON)."""
+    return "".join(text for text, _, _, _ in string.Formatter().parse(template))
+
+
+def benches(rows: Iterable[Row] = ROWS) -> list[str]:
+    """The benchmarks the rows read, in table order, each once."""
+    return list(dict.fromkeys(row.bench for row in rows))
+
+
+def load_results(results_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Every committed ``bench/results/NAME.json`` the table reads, by NAME."""
+    return {name: load(name, results_dir) for name in benches()}
+
+
+def render_row(row: Row, figures: Mapping[str, Any]) -> tuple[str, ...]:
+    """The row's cells, filled from its benchmark's figures."""
+    formatter = _Figures(row.bench)
+    cells = tuple(
+        formatter.vformat(template, (), figures)
+        for template in (row.job, row.figure, row.book, row.genlab)
+    )
+    cells += (f"`{row.command}`",)
+    for cell in cells:
+        if "|" in cell or "\n" in cell:
+            raise ValueError(f"a cell of a {row.bench} row would break the table: {cell!r}")
+    return cells
+
+
+def render(results: Mapping[str, Mapping[str, Any]], rows: Iterable[Row] = ROWS) -> str:
+    """The README's results section (between the markers): the table, then its notes."""
+    rows = list(rows)
+    lines = [
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "---|" * len(HEADER),
+        *("| " + " | ".join(render_row(row, results[row.bench])) + " |" for row in rows),
+        "",
+        "Every figure above is read from `bench/results/NAME.json`, written by the command in its "
+        "row; `python bench/table.py --write` renders this table from them (`make bench` runs "
+        "it) and `tests/test_readme_results.py` checks that it matches.",
+    ]
+    notes: dict[str, list[str]] = {}  # a benchmark's "note" (provisional figures) -> files
+    for name in benches(rows):
+        if results[name].get("note"):
+            notes.setdefault(results[name]["note"], []).append(f"`bench/results/{name}.json`")
+    for note, files in notes.items():
+        lines += ["", f"**Provisional** ({', '.join(files)}): {note}."]
+    return "\n".join(lines)
+
+
+def section(readme: str) -> str:
+    """The text between the results markers of README.md (without the marker lines)."""
+    if readme.count(START) != 1 or readme.count(END) != 1:
+        raise ValueError(f"README.md needs exactly one {START!r} and one {END!r}")
+    inner = readme.split(START, 1)[1].split(END, 1)[0]
+    return inner.strip("\n")
+
+
+def replace_section(readme: str, rendered: str) -> str:
+    """README.md with the text between the markers replaced by ``rendered``."""
+    section(readme)  # the markers are there, once each
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{rendered}\n{END}{tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help="update README.md's section")
+    action.add_argument("--check", action="store_true", help="exit 1 if README.md differs")
+    parser.add_argument("--readme", type=Path, default=README, help="default: README.md")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="the JSON files' folder")
+    args = parser.parse_args(argv)
+    rendered = render(load_results(args.results))
+    if args.write:
+        readme = args.readme.read_text(encoding="utf-8")
+        updated = replace_section(readme, rendered)
+        if updated != readme:
+            args.readme.write_text(updated, encoding="utf-8")
+        print(f"{args.readme}: results table {'updated' if updated != readme else 'unchanged'}")
+    elif args.check:
+        if section(args.readme.read_text(encoding="utf-8")) != rendered:
+            print(
+                f"{args.readme}'s results table differs from bench/results/; run "
+                "python bench/table.py --write",
+                file=sys.stderr,
+            )
+            return 1
+    else:
+        print(rendered)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""The one registry of GAN data kinds: the CLI, the Python API and the model-file loader all
+look kinds up here.
+
+A *kind* is what a user names (``exp``, ``sine``, ``formula``, ``csv``, ``integers``): its
+options, its CLI flags, how to build its :class:`~genlab.gan.adapter.GanAdapter` and its base
+settings for a preset. A *family* is the adapter class behind one or more kinds (``curve``,
+``integers``), named in every model file so that :func:`adapter_class` can rebuild it.
+
+Each module in :data:`MODULES` defines ``KINDS`` (a sequence of :class:`DataKind`) and
+``ADAPTERS`` (its adapter classes). Adding a kind of data is one such module plus one line in
+:data:`MODULES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import torch
+
+from genlab.config import GanConfig
+from genlab.errors import ConfigError, RunFileError
+from genlab.gan.adapter import GanAdapter
+
+__all__ = ["MODULES", "DataKind", "adapter_class", "get_kind", "kinds"]
+
+#: Modules that define data kinds (``KINDS``) and their adapters (``ADAPTERS``).
+MODULES: tuple[str, ...] = (
+    "genlab.gan.curves",
+    "genlab.gan.integers",
+)
+
+Options = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DataKind:
+    """One kind of GAN training data.
+
+    Attributes:
+        name: what users type (``gan train NAME``, ``genlab.gan.train(NAME)``).
+        help: one line for ``--help``.
+        options: the Python API's data options for this kind (the CLI flags' ``dest``s).
+        add_flags: adds the kind's CLI flags (their ``dest``s are ``options``).
+        build: ``(options, config) -> GanAdapter``; options not given are absent.
+        base_config: ``(preset, options) -> GanConfig``: the settings before the user's.
+        show: ``options -> (points, columns, title)`` for ``genlab data show``.
+    """
+
+    name: str
+    help: str
+    options: tuple[str, ...]
+    add_flags: Callable[[argparse.ArgumentParser], None]
+    build: Callable[[Options, GanConfig], GanAdapter]
+    base_config: Callable[[str, Options], GanConfig]
+    show: Callable[[Options], tuple[torch.Tensor, list[str] | None, str]]
+
+    def split_options(self, given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``given`` -> (data options, config fields); anything else is a ConfigError."""
+        config_fields = set(GanConfig.__dataclass_fields__)
+        data = {k: v for k, v in given.items() if k in self.options}
+        config = {k: v for k, v in given.items() if k in config_fields and k not in data}
+        unknown = sorted(set(given) - set(data) - set(config))
+        if unknown:
+            raise ConfigError(
+                f"{self.name!r} data takes no option {', '.join(unknown)}; its options: "
+                f"{', '.join(self.options)}, and any GanConfig field"
+            )
+        return data, config
+
+
+@cache
+def kinds() -> dict[str, DataKind]:
+    """Every data kind by name, in the order of :data:`MODULES`."""
+    out: dict[str, DataKind] = {}
+    for module in MODULES:
+        for kind in importlib.import_module(module).KINDS:
+            out[kind.name] = kind
+    return out
+
+
+def get_kind(name: str) -> DataKind:
+    """The data kind called ``name``; a ConfigError lists the others."""
+    found = kinds().get(name)
+    if found is None:
+        raise ConfigError(f"unknown data kind {name!r}; choose one of {', '.join(kinds())}")
+    return found
+
+
+@cache
+def _families() -> dict[str, type[GanAdapter]]:
+    out: dict[str, type[GanAdapter]] = {}
+    for module in MODULES:
+        for adapter in importlib.import_module(module).ADAPTERS:
+            out[adapter.kind] = adapter
+    return out
+
+
+def adapter_class(family: Any) -> type[GanAdapter]:
+    """The adapter class a model file's ``data["kind"]`` names (a RunFileError if none)."""
+    found = _families().get(str(family))
+    if found is None:
+        raise RunFileError(
+            f"the model file describes data of unknown kind {family!r}; "
+            "it was written by another genlab version"
+        )
+    return found
