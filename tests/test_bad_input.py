@@ -181,7 +181,7 @@ BAD: list[tuple[str, list[str], str]] = [
         [*GAN, "integers", "--from-file", "{ws}/text.csv", "--out", "{ws}/o"],
         "line",
     ),
-    ("sample-zero", ["gan", "sample", "{gan_run}", "-n", "0"], "-n must be a positive whole number"),
+    ("sample-zero", ["gan", "sample", "{gan_run}", "-n", "0"], "-n must be a positive"),
     ("sample-classifier-run", ["gan", "sample", "{run}", "-n", "5"], "not a gan model"),
     ("eval-classifier-run", ["gan", "eval", "{run}"], "not a gan model"),
     (

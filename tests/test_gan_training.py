@@ -25,8 +25,8 @@ from genlab.gan.curves import (
 )
 from genlab.gan.engine import (
     build_networks,
-    final_noise_seed,
     discriminator_step,
+    final_noise_seed,
     generate,
     generator_step,
     interpolate,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import Any, Self
 
 from genlab.errors import ConfigError
 
@@ -20,8 +20,26 @@ def check_positive(name: str, value: float | int | None, allow_zero: bool = Fals
         raise ConfigError(f"--{name.replace('_', '-')} must be {bound}, not {value}")
 
 
+class _Settings:
+    """What every config dataclass shares: plain values out, rebuilt from them, copies."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values, for JSON and model files."""
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Self:
+        """Rebuild from :meth:`to_dict` output (unknown keys ignored)."""
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    def with_(self, **changes: Any) -> Self:
+        """A copy with some settings changed."""
+        return replace(self, **changes)  # type: ignore[type-var]
+
+
 @dataclass(frozen=True)
-class ClassifierConfig:
+class ClassifierConfig(_Settings):
     """Settings of one classifier run.
 
     genlab's defaults start from the book's (Adam, up to 100 epochs, early stopping on the
@@ -93,20 +111,6 @@ class ClassifierConfig:
         base.update(overrides)
         return cls(**base)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values, for JSON and model files."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> ClassifierConfig:
-        """Rebuild from :meth:`to_dict` output (unknown keys ignored)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
-
-    def with_(self, **changes: Any) -> ClassifierConfig:
-        """A copy with some settings changed."""
-        return replace(self, **changes)
-
 
 GAN_ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "silu")
 GAN_OUTPUT_ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "softmax")
@@ -126,7 +130,7 @@ def _sizes(name: str, value: Any) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
-class GanConfig:
+class GanConfig(_Settings):
     """Settings of one GAN run (the networks, the optimiser, early stopping, the outputs).
 
     The data (which shape, formula or file) is described separately, by the data adapter's
@@ -219,8 +223,8 @@ class GanConfig:
         """The book's chapter-3 curve GAN: G 2-16-32-2 and D 2-256-128-64-1 with ReLU and
         dropout 0.3, Adam lr 5e-4 with default betas, batch 128, raw columns, no weight
         averaging, up to 10,000 epochs. Still genlab's: one discriminator step on the real
-        and the fake half together (the book takes two), held-out early stopping, the best
-        generator restored."""
+        and the fake batch (the book takes two), early stopping on the validation part, the
+        best generator restored."""
         base: dict[str, Any] = dict(
             latent_dim=2,
             g_hidden=(16, 32),
@@ -240,17 +244,3 @@ class GanConfig:
         )
         base.update(overrides)
         return cls(**base)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values, for JSON and model files."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> GanConfig:
-        """Rebuild from :meth:`to_dict` output (unknown keys ignored)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
-
-    def with_(self, **changes: Any) -> GanConfig:
-        """A copy with some settings changed."""
-        return replace(self, **changes)

@@ -80,71 +80,42 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+#: The demo's GAN runs: (folder, label, kind, options, [(figure, metric key, format), ...]).
+GAN_RUNS: tuple[tuple[str, str, str, dict, tuple[tuple[str, str, str], ...]], ...] = (
+    (
+        "gan-exp",
+        "exp GAN (y = 1.08^x)",
+        "exp",
+        {},
+        (
+            ("median rel. error of y", "relation_median_rel_error", ".4f"),
+            ("out of range (x > 50)", "out_of_range", ".4f"),
+        ),
+    ),
+    ("gan-sine", "sine GAN", "sine", {}, (("relation nRMSE", "relation_nrmse", ".4f"),)),
+    (
+        "gan-m5",
+        "multiples-of-5 GAN",
+        "integers",
+        {"multiple_of": 5, "max_value": 100},
+        (("validity", "validity", ".4f"), ("values generated (of 20)", "covered", "d")),
+    ),
+)
+
+
 def _gans(out: Path, quiet: bool) -> list[Row]:
+    """Train the demo's GANs; one row per figure, the book's beside it where it has one."""
     import genlab.gan
 
     rows = []
-    for kind, name in (("exp", "exp GAN (y = 1.08^x)"), ("sine", "sine GAN")):
-        run = genlab.gan.train(kind, out=out / f"gan-{kind}", overwrite=True, quiet=quiet)
+    for folder, label, kind, options, figures in GAN_RUNS:
+        run = genlab.gan.train(kind, out=out / folder, overwrite=True, quiet=quiet, **options)
         s, m = run.summary, run.summary["metrics"]
-        length = f"{s['epochs_run']} ep, {s['train_seconds']:.0f} s"
-        if kind == "exp":
-            rows.append(
-                (
-                    name,
-                    "median rel. error of y",
-                    book_cell("gan-exp", "metrics.relation_median_rel_error"),
-                    f"{m['relation_median_rel_error']:.4f}",
-                    length,
-                    out / f"gan-{kind}",
-                )
-            )
-            rows.append(
-                (
-                    name,
-                    "out of range (x > 50)",
-                    book_cell("gan-exp", "metrics.out_of_range"),
-                    f"{m['out_of_range']:.4f}",
-                    length,
-                    out / f"gan-{kind}",
-                )
-            )
-        else:
-            rows.append(
-                (
-                    name,
-                    "relation nRMSE",
-                    "-",
-                    f"{m['relation_nrmse']:.4f}",
-                    length,
-                    out / f"gan-{kind}",
-                )
-            )
-    run = genlab.gan.train(
-        "integers", multiple_of=5, max_value=100, out=out / "gan-m5", overwrite=True, quiet=quiet
-    )
-    s, m = run.summary, run.summary["metrics"]
-    length = f"{s['epochs_run']} ep, {s['train_seconds']:.1f} s"
-    rows.append(
-        (
-            "multiples-of-5 GAN",
-            "validity",
-            book_cell("gan-multiples-of-5", "metrics.validity"),
-            f"{m['validity']:.4f}",
-            length,
-            out / "gan-m5",
-        )
-    )
-    rows.append(
-        (
-            "multiples-of-5 GAN",
-            "values generated (of 20)",
-            book_cell("gan-multiples-of-5", "metrics.covered"),
-            str(m["covered"]),
-            length,
-            out / "gan-m5",
-        )
-    )
+        length = f"{s['epochs_run']} ep, {s['train_seconds']:.1f} s"
+        job = run.data.book_reference
+        for figure, key, fmt in figures:
+            book = book_cell(job, f"metrics.{key}") if job else "-"
+            rows.append((label, figure, book, format(m[key], fmt), length, out / folder))
     return rows
 
 

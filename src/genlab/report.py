@@ -458,7 +458,7 @@ def _caption(summary: Mapping[str, Any], path: Path) -> str:
     if stem in CAPTIONS:
         return CAPTIONS[stem]
     if kind == "gan" and stem == summary.get("monitor"):
-        return f"{stem} (the monitored figure) on held-out data, per evaluation."
+        return f"{stem} (the monitored figure) on the validation part, per check."
     return stem.replace("_", " ")
 
 

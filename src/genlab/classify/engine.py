@@ -427,17 +427,17 @@ def train_classifier(
     ):
         if resume and out is not None:
             config = resumed_config(out, config, requested or {})
-        return _train_classifier(
-            config,
-            out_dir,
-            data,
-            reporter if ctx.is_main else None,
-            plots,
-            resume,
-            ctx,
-            device,
-            out,
+        training = _Training(config, data, ctx, device, out_dir)
+        callbacks = training.callbacks(reporter if ctx.is_main else None, out)
+        saver = callbacks[-1] if resume and isinstance(callbacks[-1], SaveCheckpoint) else None
+        result = run_epochs(
+            training.epoch,
+            max_epochs=config.epochs,
+            callbacks=callbacks,
+            watched=training.model,
+            resume_from=saver,
         )
+        return training.finish(result, plots)
 
 
 def resumed_config(
@@ -459,103 +459,100 @@ def resumed_config(
     return config
 
 
-def _train_classifier(
-    config: ClassifierConfig,
-    out_dir: Path | None,
-    data: ClassificationData | None,
-    reporter: Reporter | None,
-    plots: bool,
-    resume: bool,
-    ctx: DistContext,
-    device: torch.device,
-    run_path: str | Path | None,
-) -> ClassifierRun:
-    if data is None:
-        data = load_classification_data(
-            config.task, config.data_dir, config.seed, val_size=config.val_size
-        )
-    data = data.to(device)
-    torch.manual_seed(config.seed)  # weight initialisation
-    model = build_classifier(config.model, config.task).to(device)
-    trained = DistributedDataParallel(model) if ctx.enabled else model  # syncs gradients
-    optimizer, scheduler = _optimizer(model, config)
-    loss_fn = loss_function(config.task)
-    generator = torch.Generator().manual_seed(config.seed + 1)  # batch order
-    if out_dir is not None:
-        runs.write_json(out_dir / runs.CONFIG_FILE, config.to_dict())
+class _Training:
+    """One classifier run's data, model, optimizer, batch order and callbacks."""
 
-    def one_epoch(epoch: int) -> dict[str, Any]:
+    def __init__(
+        self,
+        config: ClassifierConfig,
+        data: ClassificationData | None,
+        ctx: DistContext,
+        device: torch.device,
+        out_dir: Path | None,
+    ) -> None:
+        if data is None:
+            data = load_classification_data(
+                config.task, config.data_dir, config.seed, val_size=config.val_size
+            )
+        self.config, self.data, self.ctx, self.device = config, data.to(device), ctx, device
+        self.out_dir = out_dir
+        torch.manual_seed(config.seed)  # weight initialisation
+        self.model = build_classifier(config.model, config.task).to(device)
+        # DDP syncs the gradients of the training copy; everything else uses the plain model
+        self.trained = DistributedDataParallel(self.model) if ctx.enabled else self.model
+        self.optimizer, self.scheduler = _optimizer(self.model, config)
+        self.loss_fn = loss_function(config.task)
+        self.order = torch.Generator().manual_seed(config.seed + 1)  # batch order
+        if out_dir is not None:
+            runs.write_json(out_dir / runs.CONFIG_FILE, config.to_dict())
+
+    def epoch(self, epoch: int) -> dict[str, Any]:
+        """One training pass, then the validation figures."""
+        config, data = self.config, self.data
         train_loss = train_epoch(
-            trained,
+            self.trained,
             data.train_x,
             data.train_y,
             config.task,
-            loss_fn,
-            optimizer,
+            self.loss_fn,
+            self.optimizer,
             config.batch_size,
-            generator,
-            ctx,
+            self.order,
+            self.ctx,
         )
         # Model selection (early stopping, best weights, lr decay) sees the validation split
         # only; the test split is evaluated once, after training (test_report).
-        val = evaluate(model, data.val_x, data.val_y, config.task, config.threshold, ctx)
+        val = evaluate(self.model, data.val_x, data.val_y, config.task, config.threshold, self.ctx)
         return {"train_loss": train_loss, "val_loss": val["loss"], "val_accuracy": val["accuracy"]}
 
-    callbacks: list[Callback] = [
-        EarlyStop(
-            EarlyStopping(config.patience, config.min_delta, "min"),
-            "val_loss",
-            model,
-            restore_best=config.restore_best,
-        ),
-        LRSchedule(scheduler, optimizer, "val_loss"),
-        Progress(
-            reporter, f"{config.task} {config.model}", ("train_loss", "val_loss", "val_accuracy")
-        ),
-        MetricsFile(None if out_dir is None else out_dir / runs.METRICS_FILE),
-        SyncStop(lambda stop: ctx.broadcast_flag(stop, device)),
-    ]
-    saver = None
-    if run_path is not None:  # every rank restores; only rank 0 writes
-        checkpoint = Checkpoint(
-            run_path,
-            {"model": model},
-            {"optimizer": optimizer},
-            {"batch_order": generator},
-            writer=ctx.is_main,
+    def callbacks(self, reporter: Reporter | None, run_path: str | Path | None) -> list[Callback]:
+        """Early stopping, lr decay, progress, metrics file, rank sync, checkpoint (last)."""
+        config = self.config
+        stopper = EarlyStopping(config.patience, config.min_delta, "min")
+        show = ("train_loss", "val_loss", "val_accuracy")
+        out: list[Callback] = [
+            EarlyStop(stopper, "val_loss", self.model, restore_best=config.restore_best),
+            LRSchedule(self.scheduler, self.optimizer, "val_loss"),
+            Progress(reporter, f"{config.task} {config.model}", show),
+            MetricsFile(None if self.out_dir is None else self.out_dir / runs.METRICS_FILE),
+            SyncStop(lambda stop: self.ctx.broadcast_flag(stop, self.device)),
+        ]
+        if run_path is not None:  # every rank restores; only rank 0 writes
+            checkpoint = Checkpoint(
+                run_path,
+                {"model": self.model},
+                {"optimizer": self.optimizer},
+                {"batch_order": self.order},
+                writer=self.ctx.is_main,
+            )
+            out.append(SaveCheckpoint(checkpoint, out))
+        return out
+
+    def finish(self, result: LoopResult, plots: bool) -> ClassifierRun:
+        """The test figures (rank 0), the summary and the run folder's files."""
+        ctx, data = self.ctx, self.data
+        consistent = ctx.same_everywhere(flat_weights(self.model))
+        self.model.eval()  # returned ready for inference, as load() gives it
+        run = ClassifierRun(
+            model=self.model,
+            config=self.config,
+            class_names=data.class_names,
+            history=result.history,
+            rank=ctx.rank,
         )
-        saver = SaveCheckpoint(checkpoint, callbacks)
-        callbacks.append(saver)
-    result = run_epochs(
-        one_epoch,
-        max_epochs=config.epochs,
-        callbacks=callbacks,
-        watched=model,
-        resume_from=saver if resume else None,
-    )
-    consistent = ctx.same_everywhere(flat_weights(model))
-    model.eval()  # the trained model is returned ready for inference, as load() gives it
-    run = ClassifierRun(
-        model=model,
-        config=config,
-        class_names=data.class_names,
-        history=result.history,
-        rank=ctx.rank,
-    )
-    if not ctx.is_main:
+        if not ctx.is_main:
+            return run
+        report = test_report(self.model, data, self.config)
+        where = {
+            "device": str(self.device),
+            "world_size": ctx.world_size,
+            "ranks_consistent": consistent,
+        }
+        run.summary = run_summary(self.config, result, report, data, where)
+        if self.out_dir is not None:
+            run.out_dir = self.out_dir
+            _write_run_files(self.out_dir, run, result, report, data, plots)
         return run
-    report = test_report(model, data, config)
-    run.summary = run_summary(
-        config,
-        result,
-        report,
-        data,
-        {"device": str(device), "world_size": ctx.world_size, "ranks_consistent": consistent},
-    )
-    if out_dir is not None:
-        run.out_dir = out_dir
-        _write_run_files(out_dir, run, result, report, data, plots)
-    return run
 
 
 def _optimizer(

@@ -177,6 +177,44 @@ def read_csv_points(path: str | os.PathLike[str]) -> tuple[torch.Tensor, list[st
     a file with no data or with a single data row.
     """
     p = Path(path)
+    text = _read_text(p)
+    first_line = next(line for line in text.splitlines() if line.strip())
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_pick_delimiter(first_line))
+    names: list[str] | None = None
+    rows: list[list[float]] = []
+    line_numbers: list[int] = []
+    try:
+        for cells in reader:
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            cells = [c.strip() for c in cells]
+            if names is None:
+                if all(_parse_number(c) is None for c in cells):
+                    names = _unique_names(cells)
+                    continue
+                names = _default_names(len(cells))
+            rows.append(_parse_row(p.name, reader.line_num, names, cells))
+            line_numbers.append(reader.line_num)
+    except csv.Error as exc:
+        raise DataError(f"{p.name} line {reader.line_num}: malformed CSV ({exc})") from None
+
+    if names is None or not rows:
+        raise DataError(f"CSV file {str(p)!r} has no data rows; it needs at least 2")
+    if len(rows) < 2:
+        raise DataError(f"CSV file {str(p)!r} has a single data row; it needs at least 2")
+    points = torch.tensor(rows, dtype=torch.float32)
+    finite = torch.isfinite(points).all(dim=1)
+    if not bool(finite.all()):
+        index = int(torch.nonzero(~finite)[0, 0])
+        raise DataError(
+            f"{p.name} line {line_numbers[index]}: a value is too large for 32-bit floats "
+            "(beyond about 3.4e38); rescale the data"
+        )
+    return points, names
+
+
+def _read_text(p: Path) -> str:
+    """The text of a CSV file: it must exist, be a file, be UTF-8 text, not be empty."""
     if not p.exists():
         raise DataError(f"CSV file {str(p)!r} not found; check the path")
     if not p.is_file():
@@ -195,62 +233,32 @@ def read_csv_points(path: str | os.PathLike[str]) -> tuple[torch.Tensor, list[st
         ) from None
     if not text.strip():
         raise DataError(f"CSV file {str(p)!r} is empty; it needs a header (optional) and rows")
+    return text
 
-    first_line = next(line for line in text.splitlines() if line.strip())
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_pick_delimiter(first_line))
-    names: list[str] | None = None
-    rows: list[list[float]] = []
-    line_numbers: list[int] = []
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            cells = [c.strip() for c in cells]
-            if names is None:
-                numbers = [_parse_number(c) for c in cells]
-                if all(v is None for v in numbers):
-                    names = _unique_names(cells)
-                    continue
-                names = _default_names(len(cells))
-            if len(cells) != len(names):
-                raise DataError(
-                    f"{p.name} line {line}: {len(cells)} values, but the file has "
-                    f"{len(names)} columns; every row needs the same number of values"
-                )
-            row = []
-            for name, cell in zip(names, cells, strict=True):
-                value = _parse_number(cell)
-                if value is None:
-                    shown = "an empty cell" if not cell else f"{cell[:30]!r}"
-                    raise DataError(
-                        f"{p.name} line {line}, column {name!r}: {shown} is not a number; "
-                        "the CSV must hold numbers only (use '.' for decimals)"
-                    )
-                if not math.isfinite(value):
-                    raise DataError(
-                        f"{p.name} line {line}, column {name!r}: {cell!r} is not a finite "
-                        "number; remove or fix that row"
-                    )
-                row.append(value)
-            rows.append(row)
-            line_numbers.append(line)
-    except csv.Error as exc:
-        raise DataError(f"{p.name} line {reader.line_num}: malformed CSV ({exc})") from None
 
-    if names is None or not rows:
-        raise DataError(f"CSV file {str(p)!r} has no data rows; it needs at least 2")
-    if len(rows) < 2:
-        raise DataError(f"CSV file {str(p)!r} has a single data row; it needs at least 2")
-    points = torch.tensor(rows, dtype=torch.float32)
-    finite = torch.isfinite(points).all(dim=1)
-    if not bool(finite.all()):
-        index = int(torch.nonzero(~finite)[0, 0])
+def _parse_row(file: str, line: int, names: list[str], cells: list[str]) -> list[float]:
+    """One data row's numbers; a DataError names the line and column of a bad cell."""
+    if len(cells) != len(names):
         raise DataError(
-            f"{p.name} line {line_numbers[index]}: a value is too large for 32-bit floats "
-            "(beyond about 3.4e38); rescale the data"
+            f"{file} line {line}: {len(cells)} values, but the file has "
+            f"{len(names)} columns; every row needs the same number of values"
         )
-    return points, names
+    row = []
+    for name, cell in zip(names, cells, strict=True):
+        value = _parse_number(cell)
+        if value is None:
+            shown = "an empty cell" if not cell else f"{cell[:30]!r}"
+            raise DataError(
+                f"{file} line {line}, column {name!r}: {shown} is not a number; "
+                "the CSV must hold numbers only (use '.' for decimals)"
+            )
+        if not math.isfinite(value):
+            raise DataError(
+                f"{file} line {line}, column {name!r}: {cell!r} is not a finite "
+                "number; remove or fix that row"
+            )
+        row.append(value)
+    return row
 
 
 # --------------------------------------------------------------------------- datasets

@@ -162,6 +162,25 @@ def _covered(queries: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.
     return covered
 
 
+def _check_inputs(gen: np.ndarray, real: np.ndarray, columns: list[str] | None) -> list[str]:
+    """Refuse mismatched or unusable inputs; the column names to use."""
+    if gen.shape[1] != real.shape[1]:
+        raise DataError(
+            f"generated points have {gen.shape[1]} columns but real points have "
+            f"{real.shape[1]}; they must match"
+        )
+    if len(real) < 2:
+        raise DataError(f"need at least 2 real points to compare with, got {len(real)}")
+    if not np.isfinite(real).all():
+        raise DataError("the real points contain nan or inf; clean the data first")
+    n_cols = real.shape[1]
+    if columns is None:
+        return ["x", "y", *(f"col{j}" for j in range(2, n_cols))][:n_cols]
+    if len(columns) != n_cols:
+        raise DataError(f"{len(columns)} column names given for {n_cols} columns")
+    return list(columns)
+
+
 def curve_metrics(
     generated: torch.Tensor,
     real: torch.Tensor,
@@ -207,20 +226,7 @@ def curve_metrics(
     """
     gen_all = _as_array(generated, "generated")
     real = _as_array(real, "real")
-    if gen_all.shape[1] != real.shape[1]:
-        raise DataError(
-            f"generated points have {gen_all.shape[1]} columns but real points have "
-            f"{real.shape[1]}; they must match"
-        )
-    if len(real) < 2:
-        raise DataError(f"need at least 2 real points to compare with, got {len(real)}")
-    if not np.isfinite(real).all():
-        raise DataError("the real points contain nan or inf; clean the data first")
-    n_cols = real.shape[1]
-    if columns is None:
-        columns = ["x", "y", *(f"col{j}" for j in range(2, n_cols))][:n_cols]
-    elif len(columns) != n_cols:
-        raise DataError(f"{len(columns)} column names given for {n_cols} columns")
+    columns = _check_inputs(gen_all, real, columns)
 
     finite_rows = np.isfinite(gen_all).all(axis=1)
     gen = gen_all[finite_rows]
