@@ -86,13 +86,6 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         f"batch size (default {defaults['batch_size']}); under torchrun the global batch, "
         "shared evenly: it must be a multiple of the number of processes",
     )
-    _set_help(
-        train,
-        "resume",
-        "go on from the checkpoint in DIR (or in --out) after a crash or Ctrl-C, with the run's "
-        "stored settings (flags given again must match them; --device and --data-dir may "
-        "change); the run ends exactly where it would have without the interruption",
-    )
     schedule = train.add_argument_group("learning-rate schedule")
     schedule.add_argument(
         "--lr-decay",

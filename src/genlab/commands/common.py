@@ -63,8 +63,10 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: dict[str, Any]
         nargs="?",
         const=True,
         metavar="DIR",
-        help="go on from the checkpoint in DIR (or in --out) after a crash or Ctrl-C; the run "
-        "ends exactly where it would have without the interruption",
+        help="go on from the checkpoint in DIR (or in --out) after a crash or Ctrl-C, with the "
+        "run's stored data and settings (flags given again must match them; --device, "
+        "--threads and --data-dir may change); the run ends exactly where it would have "
+        "without the interruption",
     )
     out.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_quiet_flag(out)

@@ -37,6 +37,9 @@ from genlab.gan.registry import get_kind, kinds
 from genlab.progress import Reporter, make_reporter
 from genlab.training import runs
 
+#: Settings a resumed run may change (where it runs, not what it computes).
+MAY_CHANGE_ON_RESUME = ("device", "threads")
+
 __all__ = [
     "GanAdapter",
     "GanConfig",
@@ -97,9 +100,11 @@ def train(
                 f"cannot resume {out}: it trained on {origin.get('kind')!r} data, not {kind!r}"
             )
         stored_options = origin.get("options", {})
-        runs.check_resume_flags(out, {**stored, **stored_options}, given, given)
+        must_match = [k for k in given if k not in MAY_CHANGE_ON_RESUME]
+        runs.check_resume_flags(out, {**stored, **stored_options}, given, must_match)
         data_options = {**stored_options, **data_options}
-        config = GanConfig.from_dict(stored)
+        changed = {k: v for k, v in config_fields.items() if k in MAY_CHANGE_ON_RESUME}
+        config = GanConfig.from_dict(stored).with_(**changed)
     else:
         config = found.base_config(preset, data_options).with_(preset=preset, **config_fields)
     data = found.build(data_options, config)

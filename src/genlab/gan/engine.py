@@ -332,8 +332,8 @@ def train_gan(
     ``config`` defaults to :class:`GanConfig()`. ``out`` (optional) is the run folder:
     ``config.json``, ``metrics.csv``, ``checkpoint.pt`` (the full state), ``model.pt`` (the
     best generator), ``summary.json``, ``plots/``. ``resume=True`` goes on from ``out``'s
-    checkpoint with the config stored there (``config`` is ignored; ``data`` must be the same
-    data) and ends exactly where the uninterrupted run would. Returns a :class:`GanRun` whose
+    checkpoint with the config stored there (of ``config`` only ``device`` and ``threads``
+    count; ``data`` must be the same data) and ends exactly where the uninterrupted run would. Returns a :class:`GanRun` whose
     generator has the best weights (by ``data.monitor`` on the validation part) and whose
     summary holds the test figures of ``final_samples`` samples from fresh noise. A
     non-finite loss or figure stops training with a :class:`TrainingError`; the best
@@ -347,8 +347,9 @@ def train_gan(
         runs.open_run_dir(out if ctx.is_main else None, overwrite, resume) as out_dir,
         _cpu_threads(config),
     ):
-        if resume and out is not None:
-            config = GanConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
+        if resume and out is not None:  # the stored settings; where it runs may change
+            stored = GanConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
+            config = stored.with_(device=config.device, threads=config.threads)
         setup = _Setup(data, config, ctx, device, out_dir, plots)
         result, stop = setup.fit(reporter if ctx.is_main else None, out if resume else None, out)
         return setup.finish(result, stop, final_samples)
