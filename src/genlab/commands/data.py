@@ -11,7 +11,7 @@ from genlab.commands.common import print_figures
 
 def add_parser(groups: argparse._SubParsersAction) -> None:
     """Register ``data`` and ``data show KIND``."""
-    from genlab.gan.registry import kinds as data_kinds
+    from genlab.gan import kinds as data_kinds
 
     parser = groups.add_parser(
         "data",

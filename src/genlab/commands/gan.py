@@ -53,7 +53,7 @@ GAN_FLAGS = (
 
 def add_parser(groups: argparse._SubParsersAction) -> None:
     """Register ``gan`` and its subcommands."""
-    from genlab.gan.registry import kinds as data_kinds
+    from genlab.gan import kinds as data_kinds
 
     parser = groups.add_parser(
         "gan",

@@ -333,12 +333,12 @@ def train_gan(
     ``config.json``, ``metrics.csv``, ``checkpoint.pt`` (the full state), ``model.pt`` (the
     best generator), ``summary.json``, ``plots/``. ``resume=True`` goes on from ``out``'s
     checkpoint with the config stored there (of ``config`` only ``device`` and ``threads``
-    count; ``data`` must be the same data) and ends exactly where the uninterrupted run would. Returns a :class:`GanRun` whose
-    generator has the best weights (by ``data.monitor`` on the validation part) and whose
-    summary holds the test figures of ``final_samples`` samples from fresh noise. A
-    non-finite loss or figure stops training with a :class:`TrainingError`; the best
-    generator so far is saved to ``model.pt`` first, and ``checkpoint.pt`` keeps the last
-    good state.
+    count; ``data`` must be the same data) and ends exactly where the uninterrupted run
+    would. Returns a :class:`GanRun` whose generator has the best weights (by
+    ``data.monitor`` on the validation part) and whose summary holds the test figures of
+    ``final_samples`` samples from fresh noise. A non-finite loss or figure stops training
+    with a :class:`TrainingError`; the best generator so far is saved to ``model.pt`` first,
+    and ``checkpoint.pt`` keeps the last good state.
     """
     check_count(final_samples, "final_samples")
     config = config or GanConfig()
