@@ -38,10 +38,12 @@ lint: setup
 # Each benchmark writes bench/results/NAME.json; then the README's results table is rendered
 # from those files (tests/test_readme_results.py checks that the two agree).
 bench: setup data
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[bench]"
 	$(PY) bench/classifier.py
 	$(PY) bench/classifier_variants.py
 	$(PY) bench/curve_gan.py
 	$(PY) bench/integer_gan.py
+	$(PY) bench/csv_gan.py
 	$(PY) bench/distributed.py
 	$(PY) bench/table.py --write
 

@@ -163,6 +163,40 @@ ROWS: tuple[Row, ...] = (
         f"**{{{M5_RULE}.validity:.2%}}; {{{M5_RULE}.coverage}}** ({{{M5_RULE}.wall_s:.2f}} s)",
     ),
     Row(
+        "csv_gan",
+        "`gan train csv`, no formula: y = 1.08^x (2,048 rows)",
+        "median relative error of y vs 1.08^x (10,000 samples; CTGAN 300 epochs and SDV "
+        "GaussianCopula on the same rows)",
+        "-",
+        "**{exp.genlab.score:.2%}** ({exp.genlab.seconds:.0f} s); CTGAN {exp.ctgan.score:.1%}; "
+        "GaussianCopula {exp.copula.score:.1%}",
+    ),
+    Row(
+        "csv_gan",
+        "`gan train csv`, no formula: y = sin x",
+        "RMSE of y - sin x / std(y)",
+        "-",
+        "**{sine.genlab.score:.3f}** ({sine.genlab.seconds:.0f} s); CTGAN {sine.ctgan.score:.2f}; "
+        "GaussianCopula {sine.copula.score:.2f}",
+    ),
+    Row(
+        "csv_gan",
+        "`gan train csv`: a spiral",
+        "mean distance to the curve / its radius",
+        "-",
+        "**{spiral.genlab.score:.2%}** ({spiral.genlab.seconds:.0f} s); CTGAN "
+        "{spiral.ctgan.score:.1%}; GaussianCopula {spiral.copula.score:.1%}",
+    ),
+    Row(
+        "csv_gan",
+        "`gan train csv`: three clusters",
+        "share of samples farther than 4 sigma from every cluster (bridges; a normal sample: "
+        "0.03%)",
+        "-",
+        "**{clusters.genlab.score:.2%}** ({clusters.genlab.seconds:.0f} s); CTGAN "
+        "{clusters.ctgan.score:.1%}; GaussianCopula {clusters.copula.score:.1%}",
+    ),
+    Row(
         "distributed",
         "torchrun, 10-class `{model}`, {epochs} epochs, batch {batch_size}",
         "training images per second of whole epochs (training pass, validation, checkpoint), "

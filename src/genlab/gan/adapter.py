@@ -89,6 +89,11 @@ class GanAdapter:
         """:meth:`decode` as a plain-torch module (for :mod:`genlab.gan.export`). Override."""
         raise NotImplementedError
 
+    def support(self) -> nn.Module | None:
+        """A module mapping decoded samples ``(N, ...)`` to a bool mask ``(N,)`` of those to
+        keep (samples off the data are redrawn), or None: keep every sample."""
+        return None
+
     # ------------------------------------------------------------------ figures
 
     def validation_figures(self, samples: torch.Tensor) -> dict[str, float]:

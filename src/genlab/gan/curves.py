@@ -24,9 +24,14 @@ formula or a CSV) for training:
 * **Figures.** :meth:`CurveGanData.validation_figures` (every few epochs, in milliseconds)
   returns ``score`` and its parts against the validation part; ``score`` (lower is better)
   is, in model space, the sliced 1-D Wasserstein distance (mean over fixed directions, the
-  axes among them) + the RMS distance of generated y from f(x) (when the relation is known;
-  each point's term capped at 1) + the fraction of points whose x lies outside the data's x
-  domain. :meth:`CurveGanData.test_figures` returns
+  axes among them) + the fraction of points whose x lies outside the data's x domain + with
+  ``select="formula"`` (named shapes and formulas by default) the RMS distance of generated
+  y from f(x) (each point's term capped at 1), or with ``select="data"`` (CSV data) the share
+  the support filter rejects + 0.3 x ``nn_excess`` (nearest-neighbour distances between
+  generated and validation points, both ways, over those of the training points, minus 1).
+* **Support filter.** For CSV data a :class:`SupportFilter` redraws generated points that lie
+  outside every training point's k-NN ball: the bridges a generator draws between separate
+  parts of the data. :meth:`CurveGanData.test_figures` returns
   :func:`genlab.evaluation.samples.curve_metrics` against the test part, the relation figures
   from the formula itself.
 """
@@ -41,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from scipy.spatial import cKDTree
 from torch import nn
 
 from genlab.config import GanConfig
@@ -90,6 +96,19 @@ LOG_SKEW_THRESHOLD = 1.0
 SLICES = 14
 #: Cap on one point's relation residual (model-space std units) inside ``score``.
 RESIDUAL_CAP = 1.0
+#: How a curve GAN picks its generator: "formula" (the known y = f(x)), "data" (nothing but
+#: the validation points) or "auto" (formula where one is known).
+SELECTIONS = ("auto", "formula", "data")
+#: ``score`` of a check with fewer than 2 usable samples.
+WORST_SCORE = 100.0
+#: ``--support``: the support filter on, off, or "auto" (on for CSV data).
+SUPPORTS = ("auto", "on", "off")
+#: Weight of ``nn_excess`` in the data-only ``score``.
+NN_WEIGHT = 0.3
+#: Neighbours behind each training point's ball in the support filter.
+SUPPORT_K = 5
+#: At most this many training points carry balls (a seeded subsample beyond).
+SUPPORT_POINTS = 8192
 #: Seed offsets of the validation and test draws of named shapes and formulas.
 VALIDATION_SEED_OFFSET = 1
 TEST_SEED_OFFSET = 2
@@ -258,6 +277,49 @@ class ColumnTransform(nn.Module):
         return cls(values["modes"], values["mean"], values["std"], values["knots"])
 
 
+class SupportFilter(nn.Module):
+    """Keeps the samples that lie on the data: within the k-NN ball of some training point
+    (the ball reaches that point's :data:`SUPPORT_K`-th nearest training neighbour: the
+    manifold of Kynkaanniemi et al.'s precision), in the data's units standardised per column
+    (not in model space, whose quantile columns close the gaps between separate parts). A
+    generator maps one connected noise space onto the data, so it draws thin bridges between
+    separate parts (clusters, a spiral's arms); those samples fall outside every ball and are
+    redrawn. ``forward`` gives the bool mask of samples to keep; plain torch, so it exports.
+    """
+
+    points: torch.Tensor
+    radii: torch.Tensor
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(
+        self, points: torch.Tensor, radii: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
+    ) -> None:
+        super().__init__()
+        for name, value in (("points", points), ("radii", radii), ("mean", mean), ("std", std)):
+            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float32).clone())
+
+    @classmethod
+    def fit(cls, points: torch.Tensor, k: int = SUPPORT_K) -> SupportFilter:
+        """The balls of (at most :data:`SUPPORT_POINTS`, seeded) training points, given in
+        the data's units."""
+        points = points.double()
+        mean = points.mean(dim=0)
+        std = points.std(dim=0).clamp_min(1e-12)
+        scaled = (points - mean) / std
+        if scaled.shape[0] > SUPPORT_POINTS:
+            keep = torch.randperm(scaled.shape[0], generator=torch.Generator().manual_seed(0))
+            scaled = scaled[keep[:SUPPORT_POINTS]]
+        k = min(k, scaled.shape[0] - 1)
+        distances, _ = cKDTree(scaled.numpy()).query(scaled.numpy(), k=k + 1)
+        return cls(scaled, torch.from_numpy(distances[:, -1]), mean, std)
+
+    def forward(self, samples: torch.Tensor) -> torch.Tensor:
+        """(N, dim) samples in the data's units -> (N,) bool: inside some ball."""
+        scaled = (samples.float() - self.mean) / self.std
+        return (torch.cdist(scaled, self.points) <= self.radii).any(dim=1)
+
+
 class CurveGanData(GanAdapter):
     """Curve points for a GAN, in three disjoint parts (see the module docstring)."""
 
@@ -278,7 +340,16 @@ class CurveGanData(GanAdapter):
         spec: dict[str, Any] | None = None,
         batch_size: int = 128,
         book_reference: str | None = None,
+        select: str = "auto",
+        support: SupportFilter | None = None,
     ) -> None:
+        if select not in SELECTIONS:
+            raise ConfigError(f"--select {select!r}: choose one of {', '.join(SELECTIONS)}")
+        self.select = (
+            ("formula" if relation is not None else "data") if select == "auto" else select
+        )
+        if self.select == "formula" and relation is None:
+            raise ConfigError("--select formula needs a known y = f(x); this data has none")
         self.name = name
         self.columns = list(columns)
         self.dim = len(self.columns)
@@ -300,6 +371,11 @@ class CurveGanData(GanAdapter):
         self._val_model = transform.encode(parts.validation)
         self._val_quantiles: dict[int, torch.Tensor] = {}
         self._directions = _slice_directions(self.dim)
+        self._support = support
+        # Data-only selection: how far generated points lie from the validation points, over
+        # how far real (training) points lie from them.
+        self._val_tree = cKDTree(self._val_model.double().numpy())
+        self._nn_floor: tuple[float, float] | None = None
 
     @property
     def train(self) -> torch.Tensor | None:
@@ -371,13 +447,14 @@ class CurveGanData(GanAdapter):
         samples = samples.detach().cpu().float()
         finite = torch.isfinite(samples).all(dim=1)
         model = self.transform.encode(samples[finite])
-        if model.shape[0] < 2:
-            return {
-                "score": math.inf,
-                "sliced_w1": math.inf,
-                "relation_rms": math.inf,
-                "x_out": 1.0,
-            }
+        rejected = 0.0
+        if self._support is not None and model.shape[0]:
+            keep = self._support(samples[finite])
+            rejected = 1.0 - float(keep.sum()) / samples.shape[0]
+            samples, model = samples[finite][keep], model[keep]
+            finite = torch.ones(samples.shape[0], dtype=torch.bool)
+        if model.shape[0] < 2:  # nothing to measure: the worst score, finite (not a divergence)
+            return {"score": WORST_SCORE, "x_out": 1.0, "rejected": rejected}
         # Sliced W1: sort the projections, compare with the validation part's quantiles.
         projected = (model @ self._directions).sort(dim=0).values  # (n, slices)
         sliced = float((projected - self._validation_quantiles(model.shape[0])).abs().mean())
@@ -386,10 +463,17 @@ class CurveGanData(GanAdapter):
         x_out = 1.0 - float(((x >= lo) & (x <= hi)).sum()) / samples.shape[0]
         figures = {"sliced_w1": sliced, "x_out": x_out}
         score = sliced + x_out
+        if self._support is not None:  # samples the filter redraws count against the generator
+            figures["rejected"] = rejected
+            score += rejected
         if self.relation is not None and self.dim >= 2:
             residual = self._relation_residual(samples[finite], model)
             figures["relation_rms"] = float(residual.pow(2).mean().sqrt())
+        if self.select == "formula":
             score += figures["relation_rms"]
+        else:
+            figures["nn_excess"] = self._nn_excess(model)
+            score += NN_WEIGHT * max(figures["nn_excess"], 0.0)
         figures["score"] = score
         return figures
 
@@ -424,10 +508,12 @@ class CurveGanData(GanAdapter):
             "x_range": list(self.x_range),
             "spec": dict(self.spec),
             "book_reference": self.book_reference,
+            "select": self.select,
             "splits": self.splits(),
             "transform": self.transform.to_dict(),
             "validation": self.parts.validation.clone(),
             "test": self.parts.test.clone(),
+            **({} if self._support is None else {"support": dict(self._support.state_dict())}),
         }
 
     @classmethod
@@ -445,6 +531,8 @@ class CurveGanData(GanAdapter):
                 x_range=tuple(values["x_range"]),
                 spec=values.get("spec", {}),
                 book_reference=values.get("book_reference"),
+                select=values.get("select", "auto"),
+                support=None if "support" not in values else SupportFilter(**values["support"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RunFileError(
@@ -469,6 +557,29 @@ class CurveGanData(GanAdapter):
                 "training points; rebuild it with make_curve_gan_data"
             )
         return self.parts.train
+
+    def _nn_excess(self, model: torch.Tensor) -> float:
+        """How much farther generated points and validation points lie from each other than
+        training and validation points do (model space, nearest neighbours both ways; 0 for
+        a sample of the data). Points off the data (scatter around a curve, bridges) raise the
+        first half; missing parts of the data (collapsed modes, too narrow clusters) the
+        second."""
+        validation = self._val_model.double().numpy()
+        if self._nn_floor is None:
+            reference = self.parts.train if self.parts.train is not None else self.parts.test
+            points = self.transform.encode(reference).double().numpy()
+            to_validation = self._val_tree.query(points)[0].mean()
+            from_validation = cKDTree(points).query(validation)[0].mean()
+            self._nn_floor = (max(float(to_validation), 1e-12), max(float(from_validation), 1e-12))
+        generated = model.double().numpy()
+        to_validation = self._val_tree.query(generated)[0].mean() / self._nn_floor[0]
+        from_validation = cKDTree(generated).query(validation)[0].mean() / self._nn_floor[1]
+        return float(0.5 * (to_validation + from_validation)) - 1.0
+
+    def support(self) -> nn.Module | None:
+        """The support filter (CSV data by default; see :class:`SupportFilter`): decoded
+        samples -> keep mask; or None."""
+        return self._support
 
     def _validation_quantiles(self, n: int) -> torch.Tensor:
         cached = self._val_quantiles.get(n)
@@ -544,6 +655,8 @@ def make_curve_gan_data(
     data_seed: int = 0,
     transform: str = "auto",
     batch_size: int = 128,
+    select: str = "auto",
+    support: str = "auto",
 ) -> CurveGanData:
     """Build the GAN data for a curve dataset of ``kind`` (exp, sine, formula, csv).
 
@@ -551,8 +664,12 @@ def make_curve_gan_data(
     exact data for exp/sine with ``data_seed=0``). A named shape or a formula can draw as many
     points as it likes: validation and test are :data:`REFERENCE_POINTS` fresh points each
     (seeds ``data_seed + 1`` and ``data_seed + 2``). A CSV's rows are split by
-    :func:`split_rows`.
+    :func:`split_rows`. ``select``: see :data:`SELECTIONS`; ``support``: "on" / "off" for the
+    :class:`SupportFilter`, "auto": on for a CSV (whose parts may be separate), off for the
+    named shapes and formulas (one connected curve each).
     """
+    if support not in SUPPORTS:
+        raise ConfigError(f"--support {support!r}: choose one of {', '.join(SUPPORTS)}")
     dataset: CurveDataset = load_curve_dataset(
         kind, formula=formula, x_range=x_range, csv=csv, n=n, seed=data_seed
     )
@@ -576,16 +693,20 @@ def make_curve_gan_data(
         }
         parts = CurveParts(dataset.points, fresh[0], fresh[1], seeds)
     assert parts.train is not None
+    columns = ColumnTransform.fit(parts.train, transform)
+    filtered = support == "on" or (support == "auto" and kind == "csv")
     return CurveGanData(
         kind if kind in SHAPES else dataset.name,
         dataset.columns,
-        ColumnTransform.fit(parts.train, transform),
+        columns,
         parts,
         relation=dataset.relation,
         x_range=dataset.x_range,
         spec=spec,
         batch_size=batch_size,
         book_reference="gan-exp" if kind == "exp" else None,
+        select=select,
+        support=SupportFilter.fit(parts.train) if filtered else None,
     )
 
 
@@ -637,6 +758,20 @@ def _add_data_flags(parser: argparse.ArgumentParser, kind: str) -> None:
             help="x is drawn uniformly from [LOW, HIGH) (default -5 5)",
         )
     group.add_argument(
+        "--select",
+        choices=SELECTIONS,
+        help="what picks the generator on the validation part: formula (distance from the "
+        "known y = f(x)), data (distribution and distance to the real points only) or auto "
+        "(formula where one is known; the default)",
+    )
+    group.add_argument(
+        "--support",
+        choices=SUPPORTS,
+        help="redraw generated points that lie off the training data (outside every training "
+        "point's 5-nearest-neighbour ball): removes bridges between separate parts; auto (the "
+        "default): on for CSV data, off for shapes and formulas",
+    )
+    group.add_argument(
         "--data-seed",
         type=int,
         metavar="N",
@@ -657,10 +792,14 @@ def _curve_kind(kind: str, help_text: str, options: tuple[str, ...]) -> DataKind
         )
 
     def base_config(preset: str, given: Mapping[str, Any]) -> GanConfig:
-        return GanConfig.book() if preset == "book" else GanConfig()
+        if preset == "book":
+            return GanConfig.book()
+        # A CSV selects on the data alone, which keeps improving slowly on hard shapes (a
+        # spiral): at most CSV_EPOCHS keeps a 2,048-row run within a minute here.
+        return GanConfig(epochs=CSV_EPOCHS) if kind == "csv" else GanConfig()
 
     def show(given: Mapping[str, Any]) -> tuple[torch.Tensor, list[str] | None, str]:
-        options = dict(given)
+        options = {k: v for k, v in given.items() if k not in CHOICES}
         seed = options.pop("data_seed", 0)
         dataset = load_curve_dataset(kind, seed=seed, **options)
         return dataset.points, dataset.columns, dataset.name
@@ -676,15 +815,25 @@ def _curve_kind(kind: str, help_text: str, options: tuple[str, ...]) -> DataKind
     )
 
 
+#: genlab's default epoch cap for CSV data (measured: bench/csv_gan.py).
+CSV_EPOCHS = 1200
+#: Options every curve kind takes besides its data's.
+CHOICES = ("select", "support")
 #: The curve kinds (see :mod:`genlab.gan.registry`).
 KINDS = (
     _curve_kind(
-        "exp", "y = 1.08^x, x in [0, 50): the book's data (2048 points)", ("n", "data_seed")
+        "exp",
+        "y = 1.08^x, x in [0, 50): the book's data (2048 points)",
+        ("n", "data_seed", *CHOICES),
     ),
-    _curve_kind("sine", "y = sin(x), x in [-5, 5): the book's exercise", ("n", "data_seed")),
     _curve_kind(
-        "formula", "y = f(x) for a formula you type", ("formula", "x_range", "n", "data_seed")
+        "sine", "y = sin(x), x in [-5, 5): the book's exercise", ("n", "data_seed", *CHOICES)
     ),
-    _curve_kind("csv", "numeric columns from a CSV file", ("csv", "data_seed")),
+    _curve_kind(
+        "formula",
+        "y = f(x) for a formula you type",
+        ("formula", "x_range", "n", "data_seed", *CHOICES),
+    ),
+    _curve_kind("csv", "numeric columns from a CSV file", ("csv", "data_seed", *CHOICES)),
 )
 ADAPTERS = (CurveGanData,)

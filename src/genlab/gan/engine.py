@@ -65,6 +65,10 @@ FIGURE_SPLIT = {
     "best_epoch": "validation part, fixed noise (validation_noise_seed)",
     "metrics.csv": "losses on the train part; figures on the validation part",
 }
+#: Noise vectors through the generator at once while sampling.
+DECODE_BATCH = 65_536
+#: Rounds of redrawing rejected samples before :func:`generate` fills in rejected ones.
+MAX_DRAWS = 50
 #: Units of the divergence figures.
 UNITS = {"js": "bits", "kl": "bits"}
 #: Points shown in the generated-vs-real snapshots and the animation.
@@ -209,22 +213,54 @@ def generate(
     *,
     seed: int = 0,
     noise: torch.Tensor | None = None,
-    batch_size: int = 65_536,
+    filtered: bool = True,
 ) -> torch.Tensor:
-    """Decoded samples for ``noise`` (or ``n`` noise vectors from ``seed``), made in eval mode;
-    the generator is left in the mode it was in."""
+    """Decoded samples, made in eval mode (the generator is left in the mode it was in).
+
+    With ``noise``: the samples of those noise vectors; where the data has a support filter
+    (:meth:`GanAdapter.support`) and ``filtered``, only those it keeps (in order). With ``n``:
+    exactly ``n`` samples from noise drawn from ``seed``: the first ``n`` noise vectors, then
+    more from the same stream while the filter rejects some (what it keeps of the first
+    ``n`` vectors comes first, in order). After :data:`MAX_DRAWS` rounds the rest are filled
+    with rejected samples, so that a poor generator still gives ``n`` samples.
+    """
     device = next(generator.parameters()).device
-    if noise is None:
+    support = data.support() if filtered else None
+    if support is not None:
+        support = support.to(device)
+    with eval_mode(generator):
+        if noise is not None:
+            return _decode_kept(generator, data, noise.to(device), support)[0].cpu()
         if n is None:
             raise ConfigError("give n or noise")
-        noise = latent_noise(n, generator.latent_dim, seed, device)
-    noise = noise.to(device)
-    with eval_mode(generator):
-        parts = [
-            data.decode(generator(noise[i : i + batch_size]))
-            for i in range(0, noise.shape[0], batch_size)
-        ]
-    return torch.cat(parts).cpu()
+        stream = torch.Generator().manual_seed(int(seed))
+        kept: list[torch.Tensor] = []
+        rejected: list[torch.Tensor] = []
+        count = 0
+        for _ in range(MAX_DRAWS if support is not None else 1):
+            chunk = torch.randn(n, generator.latent_dim, generator=stream).to(device)
+            good, bad = _decode_kept(generator, data, chunk, support)
+            kept.append(good)
+            rejected.append(bad)
+            count += good.shape[0]
+            if count >= n:
+                break
+        out = torch.cat([*kept, *rejected])[:n]
+    return out.cpu()
+
+
+def _decode_kept(
+    generator: nn.Module, data: GanAdapter, noise: torch.Tensor, support: nn.Module | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(decoded samples the support keeps, decoded samples it rejects) of ``noise``."""
+    model_space = torch.cat(
+        [generator(noise[i : i + DECODE_BATCH]) for i in range(0, noise.shape[0], DECODE_BATCH)]
+    )
+    samples = data.decode(model_space)
+    if support is None:
+        return samples, samples[:0]
+    keep = support(samples)
+    return samples[keep], samples[~keep]
 
 
 def final_noise_seed(seed: int) -> int:
@@ -467,7 +503,8 @@ class _Setup:
             "g_loss": float(totals[1]) / steps,
         }
         if epoch % config.eval_every == 0 or epoch == config.epochs:
-            samples = generate(self.watched, self.data, noise=self.validation_noise)
+            # unfiltered: the data's figures see (and count) what its support filter rejects
+            samples = generate(self.watched, self.data, noise=self.validation_noise, filtered=False)
             row.update(self.data.validation_figures(samples))
         return row
 
@@ -678,5 +715,5 @@ def interpolate(
     ends = latent_noise(2 * walks, generator.latent_dim, seed).view(walks, 2, -1)
     t = torch.linspace(0, 1, steps).view(1, steps, 1)
     noise = ends[:, :1] + t * (ends[:, 1:] - ends[:, :1])  # (walks, steps, latent_dim)
-    points = generate(generator, data, noise=noise.reshape(walks * steps, -1))
+    points = generate(generator, data, noise=noise.reshape(walks * steps, -1), filtered=False)
     return points.reshape(walks, steps, *points.shape[1:])

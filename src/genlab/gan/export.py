@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from genlab.errors import ConfigError, GenlabError
-from genlab.gan.adapter import GanData
+from genlab.gan.adapter import GanAdapter
 from genlab.gan.engine import GanRun, load_gan
 from genlab.training import runs
 
@@ -46,10 +46,28 @@ class NoiseToPoints(nn.Module):
         return self.decoder(self.generator(noise))
 
 
-def sampler_module(generator: nn.Module, data: GanData) -> NoiseToPoints:
+class KeptNoiseToPoints(NoiseToPoints):
+    """:class:`NoiseToPoints` with the data's support filter: only the points it keeps, in
+    order, as ``gan sample`` gives them (K <= N rows)."""
+
+    def __init__(self, generator: nn.Module, decoder: nn.Module, support: nn.Module) -> None:
+        super().__init__(generator, decoder)
+        self.support = support
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        """(N, latent_dim) -> (K, dim) points that lie on the data."""
+        points = self.decoder(self.generator(noise))
+        return points[self.support(points)]
+
+
+def sampler_module(generator: nn.Module, data: GanAdapter) -> NoiseToPoints:
     """The generator and the data's decoding as one module on the CPU, in eval mode (a copy:
     ``generator`` itself is left as it was)."""
-    return NoiseToPoints(copy.deepcopy(generator), data.decoder()).cpu().eval()
+    support = data.support()
+    if support is None:
+        return NoiseToPoints(copy.deepcopy(generator), data.decoder()).cpu().eval()
+    module = KeptNoiseToPoints(copy.deepcopy(generator), data.decoder(), copy.deepcopy(support))
+    return module.cpu().eval()
 
 
 def _example_noise(latent_dim: int) -> torch.Tensor:
@@ -92,6 +110,11 @@ def export_generator(gan: GanRun | str | Path, out: str | Path, fmt: str = "expo
         raise ConfigError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if not isinstance(gan, GanRun):
         gan = load_gan(gan)
+    if fmt == "export" and gan.data.support() is not None:
+        raise ConfigError(
+            "this run redraws generated points that lie off the data (--support), so its "
+            "output size varies, which torch.export cannot express: use --format torchscript"
+        )
     out = Path(out)
     if out.is_dir():
         out = out / f"generator{SUFFIXES[fmt]}"
