@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from genlab.config import GanConfig
-from genlab.errors import ConfigError, DataError, RunFileError, TrainingError
+from genlab.errors import ConfigError, DataError, Interrupted, RunFileError, TrainingError
 from genlab.gan.adapter import GanAdapter
 from genlab.gan.curves import (
     ColumnTransform,
@@ -35,7 +35,6 @@ from genlab.gan.engine import (
     train_gan,
 )
 from genlab.training import runs
-from genlab.training.checkpoint import Interrupted
 from genlab.training.loop import make_adam
 
 FAST = GanConfig(epochs=12, eval_every=3, patience=None, eval_samples=512, plot_every=4)

@@ -14,8 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from genlab import __version__
-from genlab.errors import GenlabError
-from genlab.training.checkpoint import Interrupted
+from genlab.errors import GenlabError, Interrupted
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -47,6 +46,9 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one genlab command; return its exit status (tests call this directly)."""
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+        print(f"genlab {__version__}")  # at once: the command tree would import torch
+        return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -7,6 +7,8 @@ do. The CLI prints it as ``genlab: error: <message>`` and exits with status 2; n
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class GenlabError(Exception):
     """Base class: a problem with the user's input, not a bug in genlab."""
@@ -38,3 +40,15 @@ class TrainingError(GenlabError):
     """Training could not go on (non-finite loss, exploding weights)."""
 
     exit_code = 3
+
+
+class Interrupted(GenlabError):
+    """Ctrl-C: the run stopped at an epoch boundary after saving its checkpoint."""
+
+    exit_code = 130
+
+    def __init__(self, epoch: int, run_dir: Path | None) -> None:
+        where = f"checkpoint of epoch {epoch} saved in {run_dir}" if run_dir else "nothing saved"
+        super().__init__(f"interrupted after epoch {epoch}; {where}")
+        self.epoch = epoch
+        self.run_dir = run_dir

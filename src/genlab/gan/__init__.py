@@ -26,7 +26,6 @@ from genlab.gan.engine import (
     UNITS,
     GanRun,
     check_count,
-    data_summary,
     final_noise_seed,
     interpolate,
     load_gan,
@@ -194,8 +193,3 @@ def interpolate_walks(
     if not isinstance(run, GanRun):
         run = load(run)
     return interpolate(run.generator, run.data, steps, walks=walks, seed=seed)
-
-
-def describe_data(run: GanRun) -> dict[str, Any]:
-    """The data's description (no tensors), as ``summary.json`` holds it."""
-    return data_summary(run.data)

@@ -25,22 +25,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from genlab.errors import GenlabError, RunFileError
+from genlab.errors import RunFileError
 from genlab.training import runs
 
 CHECKPOINT_FILE = runs.CHECKPOINT_FILE
-
-
-class Interrupted(GenlabError):
-    """Ctrl-C: the run stopped at an epoch boundary after saving its checkpoint."""
-
-    exit_code = 130
-
-    def __init__(self, epoch: int, run_dir: Path | None) -> None:
-        where = f"checkpoint of epoch {epoch} saved in {run_dir}" if run_dir else "nothing saved"
-        super().__init__(f"interrupted after epoch {epoch}; {where}")
-        self.epoch = epoch
-        self.run_dir = run_dir
 
 
 class Checkpoint:

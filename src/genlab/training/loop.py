@@ -28,10 +28,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from genlab.errors import TrainingError
+from genlab.errors import Interrupted, TrainingError
 from genlab.progress import Reporter
 from genlab.training import runs
-from genlab.training.checkpoint import Checkpoint, GracefulInterrupt, Interrupted
+from genlab.training.checkpoint import Checkpoint, GracefulInterrupt
 from genlab.training.early_stopping import EarlyStopping
 
 EpochFn = Callable[[int], Mapping[str, Any]]
