@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import warnings
 from collections.abc import Callable
 
@@ -148,12 +149,20 @@ def _parse_tree(text: object, what: str, allowed: str) -> ast.expr:
     except SyntaxError as exc:
         detail = exc.msg if getattr(exc, "msg", None) else "invalid syntax"
         where = f" at column {exc.offset}" if getattr(exc, "offset", None) else ""
-        message = f"the {what} {_short(text)} is not valid syntax ({detail}{where}); {allowed}"
+        hint = " (to compare, write '==', not '=')" if _lone_equals(text) else ""
+        message = (
+            f"the {what} {_short(text)} is not valid syntax ({detail}{where}){hint}; {allowed}"
+        )
         raise ExpressionError(message) from None
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
         message = f"the {what} {_short(text)} cannot be parsed ({exc}); {allowed}"
         raise ExpressionError(message) from None
     return tree.body
+
+
+def _lone_equals(text: str) -> bool:
+    """Whether ``text`` holds an ``=`` that is not part of ``==``, ``!=``, ``<=`` or ``>=``."""
+    return re.search(r"(?<![=!<>])=(?!=)", text) is not None
 
 
 def _describe(node: ast.AST) -> str:

@@ -116,6 +116,11 @@ def export_generator(gan: GanRun | str | Path, out: str | Path, fmt: str = "expo
             "output size varies, which torch.export cannot express: use --format torchscript"
         )
     out = Path(out)
+    if not out.parent.is_dir():
+        raise ConfigError(
+            f"--out {out}: the folder {out.parent} does not exist; create it first or choose "
+            "another path"
+        )
     if out.is_dir():
         out = out / f"generator{SUFFIXES[fmt]}"
     module = sampler_module(gan.generator, gan.data)
