@@ -74,6 +74,7 @@ def test_support_filter_balls() -> None:
     assert inside.tolist() == [True, True, False]
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated")
 def test_filtered_sampling_and_export(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = _write(tmp_path / "c.csv", _clusters(400, 3))
     out = tmp_path / "run"
