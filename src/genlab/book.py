@@ -25,7 +25,8 @@ SOURCES: dict[str, str] = {
     "shared/BOOK.md",
     "ch3-run": "the book's chapter-3 code run unchanged on a 2-core CPU here (shared/BOOK.md, "
     "'Run here')",
-    "ch4-notebook": "the book's chapter-4 image-GAN listings (markhliu/DGAI); shared/BOOK.md",
+    "ch4-notebook": "the book's chapter-4 image-GAN listings (markhliu/DGAI ch05ImageGan.ipynb, "
+    "commit 16a71ef4, cells 2-13); shared/BOOK.md",
 }
 
 
@@ -91,6 +92,15 @@ BOOK: dict[str, tuple[BookFigure, ...]] = {
             1300,
             "about; the book counts iterations (one batch of 10 each)",
             "ch3-run",
+        ),
+    ),
+    "gan-fashion": (
+        BookFigure(
+            "epochs_run",
+            50,
+            "a fixed 50 epochs; the book judges the images by eye (no figure printed); "
+            "bench/image_gan.py measures its figures with genlab's judge",
+            "ch4-notebook",
         ),
     ),
 }

@@ -115,6 +115,7 @@ class ClassifierConfig(_Settings):
 GAN_ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "silu")
 GAN_OUTPUT_ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "softmax")
 GAN_TRANSFORMS = ("auto", "standard", "quantile", "none")
+GAN_ARCHITECTURES = ("mlp", "conv")
 
 
 def _sizes(name: str, value: Any) -> tuple[int, ...]:
@@ -173,6 +174,8 @@ class GanConfig(_Settings):
     checkpoint_interval: float = 0.0  # seconds between checkpoints; 0 = every epoch
     restore_best: bool = True
     preset: str = "genlab"
+    architecture: str = "mlp"  # "mlp" (g_hidden/d_hidden) or "conv" (28x28 images, width)
+    width: int = 32  # channels of the conv networks
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "g_hidden", _sizes("g_hidden", self.g_hidden))
@@ -184,8 +187,14 @@ class GanConfig(_Settings):
             "eval_every",
             "eval_samples",
             "plot_every",
+            "width",
         ):
             check_positive(name, getattr(self, name))
+        if self.architecture not in GAN_ARCHITECTURES:
+            raise ConfigError(
+                f"--architecture {self.architecture!r}: choose one of "
+                f"{', '.join(GAN_ARCHITECTURES)}"
+            )
         check_positive("lr", self.lr)
         check_positive("d_lr", self.d_lr)
         check_positive("patience", self.patience)

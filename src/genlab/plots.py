@@ -294,3 +294,97 @@ def plot_interpolation(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+# --------------------------------------------------------------------------- image GAN figures
+
+
+def image_grid(images: Any, columns: int = 8, pad: int = 2) -> Any:
+    """uint8 images ``(N, H, W)`` -> one uint8 array: ``columns`` per row, ``pad`` dark
+    pixels between them (light items on a dark background, as in Fashion-MNIST)."""
+    import numpy as np
+
+    array = np.asarray(images.cpu() if isinstance(images, torch.Tensor) else images, np.uint8)
+    n, h, w = array.shape
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    grid = np.zeros((rows * (h + pad) + pad, columns * (w + pad) + pad), np.uint8)
+    for k in range(n):
+        r, c = divmod(k, columns)
+        top, left = pad + r * (h + pad), pad + c * (w + pad)
+        grid[top : top + h, left : left + w] = array[k]
+    return grid
+
+
+def save_image_grid(images: Any, path: str | Path, columns: int = 8, scale: int = 2) -> Path:
+    """A PNG of :func:`image_grid` (each pixel ``scale`` x ``scale``), no axes or labels."""
+    from PIL import Image
+
+    grid = Image.fromarray(image_grid(images, columns))
+    grid = grid.resize((grid.width * scale, grid.height * scale), Image.Resampling.NEAREST)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    grid.save(path)
+    return path
+
+
+def plot_image_rows(
+    rows: Sequence[tuple[str, Any]], path: str | Path, title: str, columns: int = 10
+) -> Path:
+    """One labelled row of images per entry of ``rows`` (``(label, uint8 (N, H, W))``)."""
+    fig, axes = plt.subplots(
+        len(rows), 1, figsize=(1.0 * columns + 1.8, 1.05 * len(rows) + 0.6), squeeze=False
+    )
+    for ax, (label, images) in zip(axes[:, 0], rows, strict=True):
+        ax.imshow(image_grid(images[:columns], columns), cmap="gray", vmin=0, vmax=255)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_image_pair(
+    left: Any, right: Any, path: str | Path, titles: tuple[str, str], columns: int = 8
+) -> Path:
+    """Two image grids side by side (real vs generated)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5.4))
+    for ax, images, title in zip(axes, (left, right), titles, strict=True):
+        ax.imshow(image_grid(images, columns), cmap="gray", vmin=0, vmax=255)
+        ax.set_title(title, fontsize=10)
+        ax.axis("off")
+    return _save(fig, path)
+
+
+def image_snapshots(
+    snapshots: Sequence[tuple[int, Any]],
+    folder: str | Path,
+    gif_path: str | Path,
+    columns: int = 8,
+    frame_ms: int = 300,
+) -> list[Path]:
+    """One grid PNG per snapshot (``folder/snapshots/epoch_NNNNN.png``: the fixed noise's
+    images at that epoch) and an animated GIF of them all, each frame captioned."""
+    from PIL import Image, ImageDraw
+
+    out_dir = Path(folder) / "snapshots"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    frames: list[Any] = []
+    for epoch, images in snapshots:
+        grid = Image.fromarray(image_grid(images, columns))
+        grid = grid.resize((grid.width * 2, grid.height * 2), Image.Resampling.NEAREST)
+        path = out_dir / f"epoch_{epoch:05d}.png"
+        grid.save(path)
+        written.append(path)
+        frame = Image.new("L", (grid.width, grid.height + 18), 255)
+        frame.paste(grid, (0, 18))
+        ImageDraw.Draw(frame).text((4, 3), f"epoch {epoch}", fill=0)
+        frames.append(frame)
+    if frames:
+        durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 6]
+        frames[0].save(
+            gif_path, save_all=True, append_images=frames[1:], duration=durations, loop=0
+        )
+        written.append(Path(gif_path))
+    return written

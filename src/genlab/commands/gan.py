@@ -26,9 +26,12 @@ from genlab.commands.common import (
     run_dir_from_args,
 )
 from genlab.commands.report import add_report_flag, report_after_training
-from genlab.config import GAN_ACTIVATIONS, GAN_TRANSFORMS, PRESETS, GanConfig
+from genlab.config import GAN_ACTIVATIONS, GAN_ARCHITECTURES, GAN_TRANSFORMS, PRESETS, GanConfig
+from genlab.errors import ConfigError
 
 GAN_FLAGS = (
+    "architecture",
+    "width",
     "epochs",
     "patience",
     "min_delta",
@@ -57,9 +60,10 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
 
     parser = groups.add_parser(
         "gan",
-        help="GANs on curves, any CSV and integer patterns (book ch. 3)",
-        description="Train GANs on points of a curve, a CSV file or integers with a pattern; "
-        "sample, evaluate, export and explore trained generators.",
+        help="GANs on curves, any CSV, integer patterns (book ch. 3) and Fashion-MNIST images "
+        "(ch. 4)",
+        description="Train GANs on points of a curve, a CSV file, integers with a pattern or "
+        "Fashion-MNIST images; sample, evaluate, export and explore trained generators.",
     )
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
     sub.required = True
@@ -83,12 +87,23 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
 
     sample = sub.add_parser(
         "sample",
-        help="generate points from a trained GAN (CSV)",
-        description="Write N generated points as CSV (to --out, or to stdout). "
-        "The same --seed gives the same points.",
+        help="generate points (CSV) or images (PNG grid, NPZ arrays) from a trained GAN",
+        description="Write N generated points as CSV (to --out, or to stdout), or for an image "
+        "GAN N images: a grid for --out FILE.png, arrays for --out FILE.npz (images: (N, 28, "
+        "28) uint8 0-255, a light item on a dark background; labels: (N,) the class asked "
+        "for, -1 for an unconditional run). The same --seed gives the same samples.",
     )
     _add_run_arguments(sample, default_n=None)
-    sample.add_argument("--out", metavar="FILE", help="CSV file to write (default: stdout)")
+    sample.add_argument(
+        "--out", metavar="FILE", help="CSV file to write (default: stdout); .png or .npz for images"
+    )
+    sample.add_argument(
+        "--class",
+        dest="label",
+        metavar="CLASS",
+        help="class-conditional image GANs: the class to draw (a name in any case, e.g. "
+        "'Ankle boot', or its index 0-9; default: the run's classes in turn)",
+    )
     sample.set_defaults(handler=run_sample)
 
     evaluate = sub.add_parser(
@@ -98,7 +113,14 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
         "defaults reproduce summary.json): relation errors against the formula "
         "(relation_nrmse, relation_median_rel_error), per-column Wasserstein / std (w1_*), "
         "KL and JS divergence in bits (kl, js), MMD, precision/recall, out of range; for "
-        "integers validity, coverage, covered, js (bits), unique, top_share.",
+        "integers validity, coverage, covered, js (bits), unique, top_share; for images, "
+        "through the judge classifier's features: fid_judge (Frechet distance in the judge's "
+        "features; not Inception FID), kid_judge +- kid_judge_se (kernel distance), precision "
+        "(share of generated images that look like real ones) and recall (share of real "
+        "images the generator can make), classes_found and share_<class> (classes the judge "
+        "sees among the samples), class_fidelity and fidelity_<class> (conditional runs: "
+        "share drawn as the class asked for), each beside its floor: the same figure for real "
+        "training images against the real test images.",
     )
     _add_run_arguments(evaluate, default_n=10_000)
     evaluate.set_defaults(handler=run_eval)
@@ -175,6 +197,15 @@ def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
         help=f"discriminator hidden widths (default {' '.join(map(str, defaults['d_hidden']))})",
     )
     group.add_argument(
+        "--architecture",
+        choices=GAN_ARCHITECTURES,
+        help="mlp (curves, integers, the book's image GAN) or conv (28x28 images; genlab's "
+        "default for fashion)",
+    )
+    group.add_argument(
+        "--width", type=int, metavar="N", help="channels of the conv networks (fashion: 32)"
+    )
+    group.add_argument(
         "--activation",
         choices=GAN_ACTIVATIONS,
         help=f"hidden activation of both networks (default {defaults['g_activation']})",
@@ -204,6 +235,13 @@ def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
         help="column transform before training (default auto: quantile-normal for x and for "
         "columns monotone in x, log for positive skewed columns, else standardise; none: raw "
         "values as the book); curves only",
+    )
+    tuning.add_argument(
+        "--final-samples",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="generated samples behind the reported figures, against the test part (default 10000)",
     )
     tuning.add_argument(
         "--eval-every",
@@ -280,6 +318,7 @@ def run_train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         resume=resume,
         plots=not args.no_plots,
+        final_samples=args.final_samples,
         **train_options(args),
     )
     if not run.summary:
@@ -291,7 +330,7 @@ def run_train(args: argparse.Namespace) -> int:
         "stopped_early": s["stopped_early"],
         "train_seconds": s["train_seconds"],
         "seconds_per_epoch": s["seconds_per_epoch"],
-        **s["metrics"],
+        **with_floors(s["metrics"]),
     }
     figures.update(book_figures(run.data.book_reference))
     print_figures(
@@ -303,6 +342,26 @@ def run_train(args: argparse.Namespace) -> int:
     report_after_training(args, out)
     finish_reporter(reporter, out)
     return 0
+
+
+def with_floors(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Figures with a floor (image GANs: real vs real) as ``value   (floor F)`` text."""
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if key.startswith("floor_"):
+            continue
+        floor = metrics.get(f"floor_{key}")
+        if floor is None:
+            out[key] = value
+        else:
+            out[key] = f"{_number(value)}   (real images: {_number(floor)})"
+    return out
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+    return str(value)
 
 
 def book_figures(job: str | None) -> dict[str, str]:
@@ -323,7 +382,15 @@ def run_sample(args: argparse.Namespace) -> int:
     import genlab.gan
 
     gan = genlab.gan.load(args.run)
-    points = gan.sample(args.n, seed=args.seed)
+    points = gan.sample(args.n, seed=args.seed, label=args.label)
+    if gan.data.kind == "images":
+        if not args.out:
+            raise ConfigError("images need --out FILE.png (a grid) or --out FILE.npz (arrays)")
+        labels = genlab.gan.sample_labels(gan, args.n, args.label)
+        path = genlab.gan.write_images(args.out, points, labels)
+        if not args.quiet:
+            print(f"wrote {args.n:,} images to {path}", file=sys.stderr)
+        return 0
     text = samples_csv(points, gan.data.columns)
     if args.out:
         genlab.gan.write_text(args.out, text)
@@ -367,7 +434,7 @@ def run_eval(args: argparse.Namespace) -> int:
     gan = genlab.gan.load(args.run)
     report = genlab.gan.eval_report(gan, args.n, args.seed)
     print_figures(
-        report["metrics"],
+        with_floors(report["metrics"]),
         title=f"GAN on {gan.data.name}: {args.n:,} samples (noise seed {report['seed']}) "
         f"against the test part; JS and KL in bits; written to {report['path']}",
     )
@@ -384,9 +451,10 @@ def run_export(args: argparse.Namespace) -> int:
     loader = (
         "torch.export.load(FILE).module()" if args.format == "export" else "torch.jit.load(FILE)"
     )
+    labels = " and labels (N,) int64" if gan.data.n_classes else ""
     print(
         f"wrote {path} ({args.format}); load it with plain torch: {loader}, then call it "
-        f"on noise torch.randn(N, {gan.config.latent_dim})"
+        f"on noise torch.randn(N, {gan.config.latent_dim}){labels}"
     )
     return 0
 
@@ -399,6 +467,9 @@ def run_interpolate(args: argparse.Namespace) -> int:
     path, walks = genlab.gan.plot_interpolation(
         gan, args.out, steps=args.steps, walks=args.walks, seed=args.seed
     )
+    if gan.data.kind == "images":
+        print(f"wrote {path}: {args.walks} walks of {args.steps} images")
+        return 0
     print(f"wrote {path}; first walk:")
     sys.stdout.write(samples_csv(walks[0], gan.data.columns))
     return 0

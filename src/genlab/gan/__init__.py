@@ -49,6 +49,8 @@ __all__ = [
     "interpolate_walks",
     "plot_interpolation",
     "kinds",
+    "sample_labels",
+    "write_images",
     "load",
     "make_data",
     "sample",
@@ -77,6 +79,7 @@ def train(
     overwrite: bool = False,
     resume: bool = False,
     plots: bool = True,
+    final_samples: int = FINAL_SAMPLES,
     **options: Any,
 ) -> GanRun:
     """Train a GAN on data of ``kind``; report its best generator's test figures.
@@ -86,7 +89,7 @@ def train(
     ``g_hidden`` ...). ``preset="book"`` starts from the book's networks and optimiser.
     ``resume=True`` goes on from ``out``'s checkpoint with the data and settings stored
     there; options given now must equal the stored ones (a ConfigError names those that
-    differ).
+    differ). ``final_samples``: generated samples behind the reported (test) figures.
     """
     found = get_kind(kind)
     given = {k: v for k, v in options.items() if v is not None}
@@ -116,6 +119,7 @@ def train(
         overwrite=overwrite,
         plots=plots,
         resume=resume,
+        final_samples=final_samples,
     )
 
 
@@ -124,10 +128,50 @@ def load(path: str | Path) -> GanRun:
     return load_gan(path)
 
 
-def sample(run: GanRun | str | Path, n: int, seed: int | None = None) -> torch.Tensor:
+def sample(
+    run: GanRun | str | Path, n: int, seed: int | None = None, label: Any = None
+) -> torch.Tensor:
     """``n`` samples of a trained GAN in the data's units (default seed: the one behind the
-    figures of ``summary.json``)."""
-    return (run if isinstance(run, GanRun) else load(run)).sample(n, seed)
+    figures of ``summary.json``); images are uint8 ``(n, 28, 28)``. ``label``: the class a
+    class-conditional run draws (a name in any case, or its index)."""
+    return (run if isinstance(run, GanRun) else load(run)).sample(n, seed, label)
+
+
+def sample_labels(run: GanRun, n: int, label: Any = None) -> torch.Tensor:
+    """The class of each of ``n`` samples as :func:`sample` draws them: the asked class, the
+    run's classes in turn (class-conditional), or -1 (unconditional)."""
+    if not run.data.n_classes:
+        if label is not None:
+            run.data.class_index(label)  # the one-line refusal
+        return torch.full((n,), -1, dtype=torch.int64)
+    if label is not None:
+        return torch.full((n,), run.data.class_index(label), dtype=torch.int64)
+    return run.data.labels_for(n)
+
+
+def write_images(path: str | Path, images: torch.Tensor, labels: torch.Tensor) -> Path:
+    """Generated images to ``path``: a grid (``.png``) or arrays ``images`` (N, 28, 28) uint8
+    and ``labels`` (N,) int64 (``.npz``)."""
+    import io
+
+    import numpy as np
+
+    from genlab import plots
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".npz"):
+        raise ConfigError(f"--out {path}: images go to a .png grid or an .npz file")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--out {path}: the folder {path.parent} does not exist")
+    if suffix == ".png":
+        return plots.save_image_grid(
+            images, path, columns=min(16, max(8, round(len(images) ** 0.5)))
+        )
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, images=images.numpy(), labels=labels.numpy())
+    runs.atomic_write_bytes(path, buffer.getvalue())
+    return path
 
 
 def evaluate(
@@ -172,6 +216,14 @@ def plot_interpolation(
     if not isinstance(run, GanRun):
         run = load(run)
     points = interpolate_walks(run, steps, walks, seed)
+    if run.data.kind == "images":
+        classes = run.data.labels_for(walks).tolist() if run.data.n_classes else None
+        rows = [
+            (f"walk {i + 1}" if classes is None else run.data.class_label(classes[i]), walk)
+            for i, walk in enumerate(points)
+        ]
+        title = f"{walks} latent walks of {steps} steps: GAN on {run.data.name}"
+        return plots.plot_image_rows(rows, out, title, columns=steps), points
     path = plots.plot_interpolation(
         run.data.real_points(2000),
         points,

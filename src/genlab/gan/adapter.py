@@ -27,6 +27,7 @@ A new kind of data is one module holding a subclass of :class:`GanAdapter` and i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -69,6 +70,12 @@ class GanAdapter:
     book_reference: str | None = None
     origin: dict[str, Any] | None = None
     batches_per_epoch: int
+    #: Classes a class-conditional generator is given (0: unconditional). When > 0,
+    #: :meth:`real_batches` yields ``(samples, labels)`` pairs and :meth:`labels_for` /
+    #: :meth:`class_index` must be overridden.
+    n_classes: int = 0
+    #: Generated samples in each training snapshot (plots and animation).
+    snapshot_size: int = 1000
 
     # ------------------------------------------------------------------ training (train part)
 
@@ -89,6 +96,18 @@ class GanAdapter:
         """:meth:`decode` as a plain-torch module (for :mod:`genlab.gan.export`). Override."""
         raise NotImplementedError
 
+    def labels_for(self, n: int) -> torch.Tensor:
+        """The classes asked of a class-conditional generator when the caller names none:
+        ``n`` labels (int64), the data's classes in turn. Override when ``n_classes > 0``."""
+        raise NotImplementedError
+
+    def class_index(self, label: Any) -> int:
+        """A class the user names (its name in any case, or its index) -> the label the
+        generator takes; a ConfigError for one this data lacks. Override when conditional."""
+        from genlab.errors import ConfigError
+
+        raise ConfigError("this GAN is not class-conditional: it takes no class")
+
     def support(self) -> nn.Module | None:
         """A module mapping decoded samples ``(N, ...)`` to a bool mask ``(N,)`` of those to
         keep (samples off the data are redrawn), or None: keep every sample."""
@@ -105,6 +124,21 @@ class GanAdapter:
         """Every reported figure of decoded samples against the **test** part (and the known
         truth, where there is one). Plain floats, JSON-ready. Override."""
         raise NotImplementedError
+
+    def write_plots(
+        self,
+        folder: Path,
+        history: list[dict[str, Any]],
+        best_epoch: int,
+        snapshots: list[tuple[int, torch.Tensor]],
+        final: torch.Tensor,
+    ) -> None:
+        """The run's figures in ``folder``: by default points over the real data (snapshots,
+        final samples, an animation) and the training curves. ``snapshots`` are (epoch,
+        decoded samples of the fixed validation noise); ``final`` the test samples."""
+        from genlab.gan.engine import write_point_plots
+
+        write_point_plots(folder, self, history, best_epoch, snapshots, final)
 
     def warnings(self, figures: dict[str, Any]) -> list[str]:
         """One-line warnings about test figures (mode collapse, a tiny test part); may be

@@ -32,6 +32,7 @@ from genlab.errors import ConfigError, RunFileError, TrainingError
 from genlab.gan.adapter import GanAdapter
 from genlab.gan.registry import adapter_class
 from genlab.models.gan import Generator, build_discriminator, build_generator
+from genlab.models.image_gan import build_conv_networks
 from genlab.models.modes import eval_mode
 from genlab.progress import Reporter
 from genlab.training import runs
@@ -67,10 +68,14 @@ FIGURE_SPLIT = {
 }
 #: Noise vectors through the generator at once while sampling.
 DECODE_BATCH = 65_536
+#: ... for a class-conditional (image) generator.
+IMAGE_DECODE_BATCH = 4096
 #: Rounds of redrawing rejected samples before :func:`generate` fills in rejected ones.
 MAX_DRAWS = 50
 #: Units of the divergence figures.
 UNITS = {"js": "bits", "kl": "bits"}
+#: Width of a flat 28x28 image (what ``--architecture conv`` makes).
+IMAGE_PIXELS = 28 * 28
 #: Points shown in the generated-vs-real snapshots and the animation.
 SNAPSHOT_POINTS = 1000
 #: At most this many snapshot PNGs / animation frames (evenly spaced over the run).
@@ -79,8 +84,16 @@ MAX_FRAMES = 60
 # --------------------------------------------------------------------------- networks
 
 
-def build_networks(config: GanConfig, dim: int) -> tuple[Generator, nn.Module]:
-    """The generator and discriminator for data ``dim`` wide, as ``config`` sizes them."""
+def build_networks(config: GanConfig, dim: int, n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+    """The generator and discriminator for data ``dim`` wide, as ``config`` sizes them:
+    MLPs (``architecture="mlp"``) or the convolutional pair for 28x28 images (``"conv"``,
+    class-conditional when ``n_classes > 0``)."""
+    if config.architecture == "conv":
+        if dim != IMAGE_PIXELS:
+            raise ConfigError(f"--architecture conv is for 28x28 images, not data {dim} wide")
+        return build_conv_networks(config.latent_dim, n_classes, config.width)
+    if n_classes:
+        raise ConfigError("a class-conditional GAN needs --architecture conv")
     generator = build_generator(
         config.latent_dim, dim, config.g_hidden, config.g_activation, config.g_out_activation
     )
@@ -103,6 +116,7 @@ def discriminator_step(
     loss_fn: nn.Module | None = None,
     *,
     joint: bool = False,
+    labels: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One discriminator update: real batch labelled 1, ``generator(noise)`` labelled 0.
 
@@ -111,18 +125,20 @@ def discriminator_step(
     batch statistics (batch norm) normalises each by its own statistics, as GAN training
     expects. ``joint=True`` sends both through in one call instead: the same result and
     faster for a discriminator without batch statistics (see :func:`has_batch_statistics`),
-    wrong for one with them. Returns the loss (detached): the mean BCE on the real batch plus
-    the mean BCE on the fake one.
+    wrong for one with them. A class-conditional pair gets ``labels`` (B,): the real
+    batch's classes, also asked of the generator. Returns the loss (detached): the mean BCE
+    on the real batch plus the mean BCE on the fake one.
     """
     loss_fn = loss_fn or nn.BCEWithLogitsLoss()
     with torch.no_grad():
-        fake = generator(noise)  # (B_fake, dim)
+        fake = _call(generator, noise, labels)  # (B_fake, dim)
     if joint:
-        logits = discriminator(torch.cat([real, fake]))  # (B_real + B_fake, 1)
+        both = None if labels is None else torch.cat([labels, labels])
+        logits = _call(discriminator, torch.cat([real, fake]), both)  # (B_real + B_fake, 1)
         real_logits, fake_logits = logits[: real.shape[0]], logits[real.shape[0] :]
     else:
-        real_logits = discriminator(real)  # (B_real, 1)
-        fake_logits = discriminator(fake)  # (B_fake, 1)
+        real_logits = _call(discriminator, real, labels)  # (B_real, 1)
+        fake_logits = _call(discriminator, fake, labels)  # (B_fake, 1)
     loss = loss_fn(real_logits, torch.ones_like(real_logits)) + loss_fn(
         fake_logits, torch.zeros_like(fake_logits)
     )
@@ -138,16 +154,19 @@ def generator_step(
     optimizer: torch.optim.Optimizer,
     noise: torch.Tensor,
     loss_fn: nn.Module | None = None,
+    *,
+    labels: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One generator update: make the discriminator call ``generator(noise)`` real (label 1).
 
     Only the generator's weights change: the discriminator's are frozen for the step
-    (no gradients computed for them, none left behind). Returns the loss (detached).
+    (no gradients computed for them, none left behind). ``labels``: the classes asked of a
+    class-conditional pair. Returns the loss (detached).
     """
     loss_fn = loss_fn or nn.BCEWithLogitsLoss()
     discriminator.requires_grad_(False)
     try:
-        logits = discriminator(generator(noise))  # (B, 1)
+        logits = _call(discriminator, _call(generator, noise, labels), labels)  # (B, 1)
         loss = loss_fn(logits, torch.ones_like(logits))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -157,16 +176,29 @@ def generator_step(
     return loss.detach()
 
 
-def rank_shards(batches: list[torch.Tensor], rank: int, world_size: int) -> Iterator[torch.Tensor]:
-    """This rank's rows of each global batch (every rank sees the same batches).
+def _call(module: nn.Module, inputs: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """``module(inputs)``, or ``module(inputs, labels)`` for a class-conditional network."""
+    return module(inputs) if labels is None else module(inputs, labels)
+
+
+Batch = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+def rank_shards(batches: list[Batch], rank: int, world_size: int) -> Iterator[Batch]:
+    """This rank's rows of each global batch (every rank sees the same batches); a batch is
+    a tensor or an ``(images, labels)`` pair.
 
     A global batch with fewer rows than ranks would leave some rank with no rows (a NaN
     loss, and ranks out of step): such a batch (only ever the epoch's short last one) is
     dropped on every rank alike.
     """
     for real in batches:
-        if real.shape[0] >= world_size:
-            yield real[rank::world_size]
+        rows = real[0].shape[0] if isinstance(real, tuple) else real.shape[0]
+        if rows >= world_size:
+            if isinstance(real, tuple):
+                yield tuple(part[rank::world_size] for part in real)  # type: ignore[misc]
+            else:
+                yield real[rank::world_size]
 
 
 class WeightAverage:
@@ -184,11 +216,16 @@ class WeightAverage:
         self.module.requires_grad_(False)
         self._avg = list(self.module.parameters())
         self._src = list(source.parameters())
+        # batch-norm running statistics are copied, not averaged: they describe the source
+        self._avg_buffers = list(self.module.buffers())
+        self._src_buffers = list(source.buffers())
 
     @torch.no_grad()
     def update(self) -> None:
         """Move the averages a step toward the source's current weights."""
         torch._foreach_lerp_(self._avg, self._src, 1.0 - self.decay)
+        for mine, theirs in zip(self._avg_buffers, self._src_buffers, strict=True):
+            mine.copy_(theirs)
 
 
 # --------------------------------------------------------------------------- sampling
@@ -214,8 +251,12 @@ def generate(
     seed: int = 0,
     noise: torch.Tensor | None = None,
     filtered: bool = True,
+    labels: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Decoded samples, made in eval mode (the generator is left in the mode it was in).
+
+    A class-conditional generator gets ``labels`` (one class per sample; default: the
+    data's classes in turn, :meth:`GanAdapter.labels_for`).
 
     With ``noise``: the samples of those noise vectors; where the data has a support filter
     (:meth:`GanAdapter.support`) and ``filtered``, only those it keeps (in order). With ``n``:
@@ -228,9 +269,14 @@ def generate(
     support = data.support() if filtered else None
     if support is not None:
         support = support.to(device)
+    count_asked = noise.shape[0] if noise is not None else n
+    if data.n_classes and labels is None and count_asked is not None:
+        labels = data.labels_for(count_asked)
+    if labels is not None:
+        labels = labels.to(device)
     with eval_mode(generator):
         if noise is not None:
-            return _decode_kept(generator, data, noise.to(device), support)[0].cpu()
+            return _decode_kept(generator, data, noise.to(device), support, labels)[0].cpu()
         if n is None:
             raise ConfigError("give n or noise")
         stream = torch.Generator().manual_seed(int(seed))
@@ -239,7 +285,7 @@ def generate(
         count = 0
         for _ in range(MAX_DRAWS if support is not None else 1):
             chunk = torch.randn(n, generator.latent_dim, generator=stream).to(device)
-            good, bad = _decode_kept(generator, data, chunk, support)
+            good, bad = _decode_kept(generator, data, chunk, support, labels)
             kept.append(good)
             rejected.append(bad)
             count += good.shape[0]
@@ -250,11 +296,23 @@ def generate(
 
 
 def _decode_kept(
-    generator: nn.Module, data: GanAdapter, noise: torch.Tensor, support: nn.Module | None
+    generator: nn.Module,
+    data: GanAdapter,
+    noise: torch.Tensor,
+    support: nn.Module | None,
+    labels: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(decoded samples the support keeps, decoded samples it rejects) of ``noise``."""
+    step = DECODE_BATCH if data.dim < IMAGE_PIXELS else IMAGE_DECODE_BATCH
     model_space = torch.cat(
-        [generator(noise[i : i + DECODE_BATCH]) for i in range(0, noise.shape[0], DECODE_BATCH)]
+        [
+            _call(
+                generator,
+                noise[i : i + step],
+                None if labels is None else labels[i : i + step],
+            )
+            for i in range(0, noise.shape[0], step)
+        ]
     )
     samples = data.decode(model_space)
     if support is None:
@@ -283,12 +341,16 @@ class GanRun:
     history: list[dict[str, Any]] = field(default_factory=list)
     out_dir: Path | None = None
 
-    def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
+    def sample(self, n: int, seed: int | None = None, label: Any = None) -> torch.Tensor:
         """``n`` samples in the data's units (same seed -> same samples; default seed: the
-        one behind the figures of ``summary.json``)."""
+        one behind the figures of ``summary.json``). ``label``: for a class-conditional run,
+        the class to draw (a name in any case or an index; default: its classes in turn)."""
         check_count(n)
         seed = final_noise_seed(self.config.seed) if seed is None else seed
-        return generate(self.generator, self.data, n, seed=seed)
+        labels = None
+        if label is not None:
+            labels = torch.full((n,), self.data.class_index(label), dtype=torch.int64)
+        return generate(self.generator, self.data, n, seed=seed, labels=labels)
 
     def evaluate(self, n: int = FINAL_SAMPLES, seed: int | None = None) -> dict[str, float]:
         """The test figures of ``n`` samples (default seed: the one behind ``summary.json``,
@@ -338,7 +400,7 @@ def load_gan(path: str | Path) -> GanRun:
         data = adapter_class(family).from_dict(stored)
     except KeyError as exc:
         raise RunFileError(f"{path}: the model file lacks {exc}") from exc
-    generator, _ = build_networks(config, data.dim)
+    generator, _ = build_networks(config, data.dim, data.n_classes)
     try:
         generator.load_state_dict(payload["state_dict"])
     except (RuntimeError, KeyError) as exc:
@@ -446,7 +508,7 @@ class _Setup:
         self.data, self.config, self.ctx, self.device = data, config, ctx, device
         self.out_dir = out_dir
         torch.manual_seed(config.seed)  # weight initialisation (the same on every rank)
-        self.generator, self.discriminator = build_networks(config, data.dim)
+        self.generator, self.discriminator = build_networks(config, data.dim, data.n_classes)
         self.generator.to(device)
         self.discriminator.to(device)
         # Under torchrun, DDP averages each step's gradients over the ranks; the updates use
@@ -471,7 +533,7 @@ class _Setup:
             config.eval_samples, config.latent_dim, config.seed + VALIDATION_NOISE_OFFSET, device
         )
         self.snapshots = Snapshots(
-            lambda: generate(self.watched, data, noise=self.validation_noise[:SNAPSHOT_POINTS]),
+            lambda: generate(self.watched, data, noise=self.validation_noise[: data.snapshot_size]),
             config.plot_every,
             plots and out_dir is not None,
         )
@@ -486,14 +548,25 @@ class _Setup:
         totals = torch.zeros(2, device=self.device)
         steps = 0
         for real in rank_shards(batches, ctx.rank, ctx.world_size):
+            labels = None
+            if isinstance(real, tuple):  # a class-conditional pair: (images, classes)
+                real, labels = real
             n = real.shape[0]  # (n, dim): this rank's share of the global batch
             noise = torch.randn(n, config.latent_dim, generator=self.noise_rng, device=self.device)
             totals[0] += discriminator_step(
-                self.generator, self.d_train, self.d_optimizer, real, noise, joint=self.joint
+                self.generator,
+                self.d_train,
+                self.d_optimizer,
+                real,
+                noise,
+                joint=self.joint,
+                labels=labels,
             )
             noise = torch.randn(n, config.latent_dim, generator=self.noise_rng, device=self.device)
             # the plain D here: its weights are frozen for the G step and equal on all ranks
-            totals[1] += generator_step(self.g_train, self.discriminator, self.g_optimizer, noise)
+            totals[1] += generator_step(
+                self.g_train, self.discriminator, self.g_optimizer, noise, labels=labels
+            )
             if self.average is not None:
                 self.average.update()
             steps += 1
@@ -576,8 +649,8 @@ class _Setup:
             raise
         return result, self.stop
 
-    def _cpu_generator(self, state: Mapping[str, torch.Tensor]) -> Generator:
-        best = build_networks(self.config, self.data.dim)[0]
+    def _cpu_generator(self, state: Mapping[str, torch.Tensor]) -> nn.Module:
+        best = build_networks(self.config, self.data.dim, self.data.n_classes)[0]
         best.load_state_dict({k: v.detach().cpu() for k, v in state.items()})
         return best.eval()
 
@@ -624,8 +697,8 @@ class _Setup:
             self._save(best, best_epoch=best_epoch, epochs_run=result.epochs_run)
             runs.write_metrics_csv(self.out_dir / runs.METRICS_FILE, result.history)
             if self.plots:
-                write_plots(
-                    self.out_dir, self.data, result, best_epoch, self.snapshots.frames, final
+                self.data.write_plots(
+                    self.out_dir / "plots", result.history, best_epoch, self.snapshots.frames, final
                 )
             runs.write_json(self.out_dir / runs.SUMMARY_FILE, run.summary)
         return run
@@ -650,19 +723,18 @@ def _holds_tensor(value: Any) -> bool:
     return False
 
 
-def write_plots(
-    out: Path,
+def write_point_plots(
+    folder: Path,
     data: GanAdapter,
-    result: LoopResult,
+    history: list[dict[str, Any]],
     best_epoch: int,
     snapshots: list[tuple[int, torch.Tensor]],
     final: torch.Tensor,
 ) -> None:
-    """The run's figures: real data, generated vs real (snapshots, final, animation), G and
-    D losses, the monitored figure."""
+    """A point GAN's figures in ``folder``: real data, generated vs real (snapshots, final,
+    animation), G and D losses, the monitored figure."""
     from genlab import plots
 
-    folder = out / "plots"
     real = data.real_points(100_000)
     columns = data.columns
     plots.plot_points(real, folder / "real.png", title=f"real data: {data.name}", columns=columns)
@@ -673,15 +745,30 @@ def write_plots(
         title=f"best generator (epoch {best_epoch}) vs real (test part)",
         columns=columns,
     )
+    write_training_curves(folder, data, history, best_epoch)
+    if snapshots:
+        step = max(1, -(-len(snapshots) // MAX_FRAMES))
+        chosen = snapshots[::step]
+        if chosen[-1][0] != snapshots[-1][0]:
+            chosen.append(snapshots[-1])
+        plots.training_snapshots(real, chosen, folder, folder / "training.gif", columns=columns)
+
+
+def write_training_curves(
+    folder: Path, data: GanAdapter, history: list[dict[str, Any]], best_epoch: int
+) -> None:
+    """G and D losses, the monitored figure and the other progress figures over the epochs."""
+    from genlab import plots
+
     plots.plot_curves(
-        result.history,
+        history,
         ["d_loss", "g_loss"],
         folder / "loss.png",
         title="discriminator and generator loss",
         best_epoch=best_epoch,
     )
     plots.plot_curves(
-        result.history,
+        history,
         [data.monitor],
         folder / f"{data.monitor}.png",
         title=f"{data.monitor} on the validation part (fixed noise)",
@@ -691,19 +778,13 @@ def write_plots(
     progress = [k for k in data.progress_keys if k != data.monitor]
     if progress:
         plots.plot_curves(
-            result.history,
+            history,
             progress,
             folder / "progress.png",
             title=" / ".join(progress) + " on the validation part (fixed noise)",
             ylabel="value",
             best_epoch=best_epoch,
         )
-    if snapshots:
-        step = max(1, -(-len(snapshots) // MAX_FRAMES))
-        chosen = snapshots[::step]
-        if chosen[-1][0] != snapshots[-1][0]:
-            chosen.append(snapshots[-1])
-        plots.training_snapshots(real, chosen, folder, folder / "training.gif", columns=columns)
 
 
 @torch.no_grad()
@@ -715,5 +796,10 @@ def interpolate(
     ends = latent_noise(2 * walks, generator.latent_dim, seed).view(walks, 2, -1)
     t = torch.linspace(0, 1, steps).view(1, steps, 1)
     noise = ends[:, :1] + t * (ends[:, 1:] - ends[:, :1])  # (walks, steps, latent_dim)
-    points = generate(generator, data, noise=noise.reshape(walks * steps, -1), filtered=False)
+    labels = None
+    if data.n_classes:  # a class-conditional run: each walk within one class, in turn
+        labels = data.labels_for(walks).repeat_interleave(steps)
+    points = generate(
+        generator, data, noise=noise.reshape(walks * steps, -1), filtered=False, labels=labels
+    )
     return points.reshape(walks, steps, *points.shape[1:])

@@ -60,9 +60,25 @@ class KeptNoiseToPoints(NoiseToPoints):
         return points[self.support(points)]
 
 
-def sampler_module(generator: nn.Module, data: GanAdapter) -> NoiseToPoints:
+class LabelledNoiseToPoints(nn.Module):
+    """A class-conditional ``generator`` then ``decoder``: noise (N, latent_dim) and labels
+    (N,) int64 -> samples in the data's units (images: uint8 (N, 28, 28))."""
+
+    def __init__(self, generator: nn.Module, decoder: nn.Module) -> None:
+        super().__init__()
+        self.generator = generator
+        self.decoder = decoder
+
+    def forward(self, noise: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """(N, latent_dim), (N,) -> (N, ...) samples of those classes."""
+        return self.decoder(self.generator(noise, labels))
+
+
+def sampler_module(generator: nn.Module, data: GanAdapter) -> nn.Module:
     """The generator and the data's decoding as one module on the CPU, in eval mode (a copy:
     ``generator`` itself is left as it was)."""
+    if data.n_classes:
+        return LabelledNoiseToPoints(copy.deepcopy(generator), data.decoder()).cpu().eval()
     support = data.support()
     if support is None:
         return NoiseToPoints(copy.deepcopy(generator), data.decoder()).cpu().eval()
@@ -70,23 +86,26 @@ def sampler_module(generator: nn.Module, data: GanAdapter) -> NoiseToPoints:
     return module.cpu().eval()
 
 
-def _example_noise(latent_dim: int) -> torch.Tensor:
-    return torch.randn(8, latent_dim, generator=torch.Generator().manual_seed(0))
+def _example_inputs(module: nn.Module, latent_dim: int) -> tuple[torch.Tensor, ...]:
+    noise = torch.randn(8, latent_dim, generator=torch.Generator().manual_seed(0))
+    if isinstance(module, LabelledNoiseToPoints):
+        return noise, torch.arange(8) % max(1, module.generator.n_classes)
+    return (noise,)
 
 
-def to_torch_export(module: NoiseToPoints, latent_dim: int, path: Path) -> None:
+def to_torch_export(module: nn.Module, latent_dim: int, path: Path) -> None:
     """``torch.export`` with a dynamic batch size, saved as a .pt2 archive."""
     batch = torch.export.Dim("batch", min=1, max=2**31 - 1)
+    inputs = _example_inputs(module, latent_dim)
+    shapes = tuple({0: batch} for _ in inputs)
     with torch.no_grad():
-        program = torch.export.export(
-            module, (_example_noise(latent_dim),), dynamic_shapes=({0: batch},)
-        )
+        program = torch.export.export(module, inputs, dynamic_shapes=shapes)
     buffer = io.BytesIO()
     torch.export.save(program, buffer)
     runs.atomic_write_bytes(path, buffer.getvalue())
 
 
-def to_torchscript(module: NoiseToPoints, latent_dim: int, path: Path) -> None:
+def to_torchscript(module: nn.Module, latent_dim: int, path: Path) -> None:
     """TorchScript (the book's format): scripted where possible, else traced."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TorchScript's deprecation notices
@@ -94,7 +113,7 @@ def to_torchscript(module: NoiseToPoints, latent_dim: int, path: Path) -> None:
             scripted: Any = torch.jit.script(module)
         except Exception:  # noqa: BLE001 - a decoder that TorchScript cannot compile
             with torch.no_grad():
-                scripted = torch.jit.trace(module, (_example_noise(latent_dim),))
+                scripted = torch.jit.trace(module, _example_inputs(module, latent_dim))
         buffer = io.BytesIO()
         torch.jit.save(scripted, buffer)
     runs.atomic_write_bytes(path, buffer.getvalue())

@@ -32,6 +32,7 @@ __all__ = ["MODULES", "DataKind", "adapter_class", "get_kind", "kinds"]
 MODULES: tuple[str, ...] = (
     "genlab.gan.curves",
     "genlab.gan.integers",
+    "genlab.gan.images",
 )
 
 Options = Mapping[str, Any]

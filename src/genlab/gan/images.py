@@ -1,0 +1,576 @@
+"""Fashion-MNIST images for the one GAN engine: the ``fashion`` data kind.
+
+:class:`ImageGanData` is one more :class:`~genlab.gan.adapter.GanAdapter`:
+
+* **Parts.** The 60,000 training images are split once (seed :data:`SPLIT_SEED`) into the
+  **train** part (55,000; the only images the discriminator sees) and the **validation**
+  part (5,000; what the checks during training and early stopping look at). The **test**
+  part is the 10,000 test images: the reported figures only. ``--classes`` keeps the images
+  of those classes in every part.
+* **Model space** is a flat image ``(784,)`` in [-1, 1] (the book's ``ToTensor`` +
+  ``Normalize([0.5], [0.5])``); decoded samples are uint8 images ``(N, 28, 28)``, 0-255, a
+  light item on a dark background, as in the data set.
+* **Class-conditional** runs (``--conditional``) give the generator the class; real batches
+  are ``(images, labels)``; sampling takes a class (``--class``) or goes through the run's
+  classes in turn.
+* **Figures** come from the judge (:mod:`genlab.gan.judge`): ``fid_judge`` (monitored, on
+  the validation part during training), ``kid_judge`` ± ``kid_judge_se``, ``precision`` /
+  ``recall``, ``classes_found`` / ``min_class_share`` / ``share_<class>``, and for
+  conditional runs ``class_fidelity`` and ``fidelity_<class>``. Each has a floor
+  (``floor_<figure>``): the same figure for real training images against the real test
+  images (for fidelity: the judge's accuracy on the real test images of that class).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from genlab.config import GanConfig
+from genlab.data.fashion_mnist import CLASS_NAMES, find_data_dir, load_split, split_indices
+from genlab.errors import ConfigError, DataError, GenlabError, RunFileError
+from genlab.evaluation import image_figures as figures
+from genlab.gan.adapter import GanAdapter
+from genlab.gan.judge import Judge, default_judge_dir, load_judge, train_judge
+from genlab.gan.registry import DataKind
+
+__all__ = [
+    "BOOK_IMAGES",
+    "ImageDecoder",
+    "ImageGanData",
+    "make_image_gan_data",
+    "parse_classes",
+    "split_train",
+]
+
+#: Training images held out as the GAN's validation part (seeded, the same for every run).
+VALIDATION_IMAGES = 5_000
+#: Seed of that split.
+SPLIT_SEED = 0
+#: Real training images compared with the test images for the floors.
+FLOOR_IMAGES = 10_000
+#: The book's job in :data:`genlab.book.BOOK`.
+BOOK_IMAGES = "gan-fashion"
+#: Seed of the KID subsets (the same for a run and its floor).
+KID_SEED = 0
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
+
+
+def class_key(index: int) -> str:
+    """The class's part of figure names (``share_<key>``, ``fidelity_<key>``): its name in
+    lower case, letters and digits only (``tshirttop``, ``ankleboot``)."""
+    return _slug(CLASS_NAMES[index])
+
+
+def parse_class(value: Any) -> int:
+    """A class the user names -> its index 0-9: an index, or a name in any case (spaces,
+    dashes and slashes ignored; a prefix naming one class will do: ``t-shirt``, ``ankle``).
+    """
+    if isinstance(value, bool):
+        raise ConfigError(f"unknown class {value!r}")
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        index = int(value)
+        if 0 <= index < len(CLASS_NAMES):
+            return index
+        raise ConfigError(f"class index {index} is out of range: use 0-{len(CLASS_NAMES) - 1}")
+    wanted = _slug(str(value))
+    slugs = [_slug(name) for name in CLASS_NAMES]
+    if wanted in slugs:
+        return slugs.index(wanted)
+    matches = [i for i, slug in enumerate(slugs) if wanted and slug.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    raise ConfigError(f"unknown class {value!r}; choose one of: {', '.join(CLASS_NAMES)} (or 0-9)")
+
+
+def parse_classes(value: Any) -> tuple[int, ...]:
+    """``"sneaker,bag"`` / ``["Sneaker", 8]`` / None (all) -> sorted class indices."""
+    if value is None:
+        return tuple(range(len(CLASS_NAMES)))
+    items = value.split(",") if isinstance(value, str) else list(value)
+    chosen = sorted({parse_class(i.strip() if isinstance(i, str) else i) for i in items})
+    if not chosen:
+        raise ConfigError("--classes names no class")
+    return tuple(chosen)
+
+
+def split_train(
+    data_dir: str | Path | None, download: bool = True, part: str = "train"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The GAN's ``part`` ("train" or "validation") of the training images: uint8 images
+    ``(N, 28, 28)`` and labels ``(N,)``."""
+    images, labels = load_split(find_data_dir(data_dir, download=download), "train")
+    held_out = validation_size(images.shape[0])
+    train_idx, val_idx = split_indices(images.shape[0], held_out, SPLIT_SEED)
+    index = train_idx if part == "train" else val_idx
+    return images[index], labels[index]
+
+
+def validation_size(n_train: int) -> int:
+    """Training images held out for validation: 5,000 of the official 60,000; a tenth of a
+    small custom set."""
+    if n_train >= 12 * VALIDATION_IMAGES:
+        return VALIDATION_IMAGES
+    if n_train < 20:
+        raise DataError(f"an image GAN needs at least 20 training images, not {n_train}")
+    return max(10, n_train // 10)
+
+
+def to_model_space(images: torch.Tensor) -> torch.Tensor:
+    """uint8 ``(N, 28, 28)`` -> float32 ``(N, 784)`` in [-1, 1]."""
+    return images.flatten(1).float().div(127.5).sub(1.0)
+
+
+class ImageDecoder(nn.Module):
+    """Model space ``(N, 784)`` in [-1, 1] -> uint8 images ``(N, 28, 28)``, 0-255."""
+
+    def forward(self, model_space: torch.Tensor) -> torch.Tensor:
+        pixels = (model_space + 1.0) * 127.5
+        return pixels.round().clamp(0, 255).to(torch.uint8).view(-1, 28, 28)
+
+
+class ImageGanData(GanAdapter):
+    """Fashion-MNIST images (some or all classes, optionally class-conditional), judged by a
+    genlab classifier. Build with :func:`make_image_gan_data`; the training images are read
+    only when a training run asks for batches."""
+
+    kind = "images"
+    monitor = "fid_judge"
+    monitor_mode = "min"
+    snapshot_size = 64
+    dim = 784
+
+    def __init__(
+        self,
+        *,
+        classes: Sequence[int],
+        conditional: bool,
+        judge: Judge,
+        data_dir: str | None = None,
+    ) -> None:
+        self.classes = tuple(int(c) for c in classes)
+        self.conditional = bool(conditional)
+        self.n_classes = len(CLASS_NAMES) if conditional else 0
+        self.judge = judge
+        self.data_dir = data_dir
+        names = [CLASS_NAMES[c] for c in self.classes]
+        every = len(self.classes) == len(CLASS_NAMES)
+        self.name = "Fashion-MNIST" + ("" if every else f" ({', '.join(names)})")
+        if conditional:
+            self.name += ", class-conditional"
+        self.columns = None
+        self.book_reference = BOOK_IMAGES if every and not conditional else None
+        self.progress_keys = ("class_fidelity",) if conditional else ("min_class_share",)
+
+    # ------------------------------------------------------------------ the parts
+
+    def _folder(self) -> Path:
+        return find_data_dir(self.data_dir)
+
+    def _keep(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        mask = torch.isin(labels, torch.tensor(self.classes))
+        return images[mask], labels[mask]
+
+    @cached_property
+    def train_part(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(model-space images ``(N, 784)``, labels) of the train part."""
+        images, labels = self._keep(*split_train(self.data_dir))
+        return to_model_space(images), labels
+
+    @cached_property
+    def validation_part(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(judge features, labels) of the validation part."""
+        images, labels = self._keep(*split_train(self.data_dir, part="validation"))
+        return self.judge.features_and_labels(images)[0], labels
+
+    @cached_property
+    def test_part(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(uint8 images, labels, judge features) of the test part."""
+        images, labels = self._keep(*load_split(self._folder(), "test"))
+        if images.shape[0] < 2:
+            raise DataError("the test images hold fewer than 2 images of the chosen classes")
+        return images, labels, self.judge.features_and_labels(images)[0]
+
+    def real_batches(
+        self, batch_size: int, generator: torch.Generator, device: torch.device | str
+    ) -> list[Any]:
+        """One epoch of the train part in shuffled batches: flat images ``(B, 784)``, or
+        ``(images, labels)`` pairs for a class-conditional run."""
+        images, labels = self.train_part
+        self.batches_per_epoch = math.ceil(images.shape[0] / batch_size)
+        order = torch.randperm(images.shape[0], generator=generator)
+        out: list[Any] = []
+        for start in range(0, images.shape[0], batch_size):
+            index = order[start : start + batch_size]
+            batch = images[index].to(device)
+            out.append((batch, labels[index].to(device)) if self.conditional else batch)
+        return out
+
+    # ------------------------------------------------------------------ classes
+
+    def labels_for(self, n: int) -> torch.Tensor:
+        """The run's classes in turn: ``n`` labels (int64)."""
+        cycle = torch.tensor(self.classes, dtype=torch.int64)
+        return cycle.repeat(-(-n // len(self.classes)))[:n]
+
+    def class_label(self, index: int) -> str:
+        """The name of class ``index``."""
+        return CLASS_NAMES[int(index)]
+
+    def class_index(self, label: Any) -> int:
+        """A class name (any case) or index -> its index; the run must know the class."""
+        if not self.conditional:
+            raise ConfigError("--class needs a class-conditional run (train with --conditional)")
+        index = parse_class(label)
+        if index not in self.classes:
+            known = ", ".join(CLASS_NAMES[c] for c in self.classes)
+            raise ConfigError(f"this run did not learn {CLASS_NAMES[index]!r}; it knows {known}")
+        return index
+
+    # ------------------------------------------------------------------ decoding
+
+    def decode(self, model_space: torch.Tensor) -> torch.Tensor:
+        """(N, 784) in [-1, 1] -> uint8 (N, 28, 28)."""
+        return ImageDecoder()(model_space)
+
+    def decoder(self) -> nn.Module:
+        """:meth:`decode` as a module (for export)."""
+        return ImageDecoder()
+
+    # ------------------------------------------------------------------ figures
+
+    def _class_figures(
+        self, predicted: torch.Tensor, requested: torch.Tensor | None
+    ) -> dict[str, float]:
+        names = [CLASS_NAMES[c] for c in range(len(CLASS_NAMES))]
+        coverage = figures.class_coverage(predicted, names)
+        out: dict[str, float] = {
+            "classes_found": float(coverage["classes_found"]),
+            "min_class_share": min(coverage["shares"][CLASS_NAMES[c]] for c in self.classes),
+        }
+        for c in self.classes:
+            out[f"share_{class_key(c)}"] = coverage["shares"][CLASS_NAMES[c]]
+        if requested is not None:
+            fidelity = figures.class_fidelity(predicted, requested, names)
+            out["class_fidelity"] = fidelity["overall"]
+            for c in self.classes:
+                out[f"fidelity_{class_key(c)}"] = fidelity["per_class"].get(CLASS_NAMES[c], 0.0)
+        return out
+
+    def validation_figures(self, samples: torch.Tensor) -> dict[str, float]:
+        """fid_judge of the samples against the validation part, and the class figures."""
+        features, predicted = self.judge.features_and_labels(samples)
+        real_features, _ = self.validation_part
+        out = {"fid_judge": figures.frechet_distance(real_features, features)}
+        requested = self.labels_for(samples.shape[0]) if self.conditional else None
+        class_figures = self._class_figures(predicted, requested)
+        out["min_class_share"] = class_figures["min_class_share"]
+        if requested is not None:
+            out["class_fidelity"] = class_figures["class_fidelity"]
+        return out
+
+    def _pair_figures(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+        kid, kid_se = figures.kernel_distance(real, fake, seed=KID_SEED)
+        precision, recall = figures.precision_recall(real, fake)
+        return {
+            "fid_judge": figures.frechet_distance(real, fake),
+            "kid_judge": kid,
+            "kid_judge_se": kid_se,
+            "precision": precision,
+            "recall": recall,
+        }
+
+    def test_figures(self, samples: torch.Tensor) -> dict[str, float]:
+        """Every reported figure of the samples against the test part, each with its floor
+        (real training images against the test images)."""
+        features, predicted = self.judge.features_and_labels(samples)
+        _, _, test_features = self.test_part
+        out = self._pair_figures(test_features, features)
+        requested = self.labels_for(samples.shape[0]) if self.conditional else None
+        out.update(self._class_figures(predicted, requested))
+        out.update({f"floor_{k}": v for k, v in self.floors.items()})
+        return out
+
+    @cached_property
+    def floors(self) -> dict[str, float]:
+        """Each figure for real images: up to 10,000 training images (train part, seeded)
+        against the test images; for fidelity, the judge's accuracy on the test images."""
+        images, labels = self._keep(*split_train(self.data_dir))
+        pick = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(1))
+        pick = pick[:FLOOR_IMAGES]
+        features, predicted = self.judge.features_and_labels(images[pick])
+        test_images, test_labels, test_features = self.test_part
+        out = self._pair_figures(test_features, features)
+        coverage = self._class_figures(predicted, labels[pick])
+        out["min_class_share"] = coverage["min_class_share"]
+        _, test_predicted = self.judge.features_and_labels(test_images)
+        accuracy = self._class_figures(test_predicted, test_labels)
+        if self.conditional:
+            out["class_fidelity"] = accuracy["class_fidelity"]
+            for c in self.classes:
+                out[f"fidelity_{class_key(c)}"] = accuracy[f"fidelity_{class_key(c)}"]
+        return out
+
+    def warnings(self, metrics: dict[str, Any]) -> list[str]:
+        """Missing classes (mode collapse) and a low fidelity."""
+        out: list[str] = []
+        share = metrics.get("min_class_share")
+        if share is not None and share < 0.02 and len(self.classes) > 1:
+            out.append(
+                f"the judge finds some classes in under 2% of the samples (smallest share "
+                f"{share:.1%}): the generator leaves parts of the data out (mode collapse)"
+            )
+        return out
+
+    # ------------------------------------------------------------------ description
+
+    def splits(self) -> dict[str, Any]:
+        """Where each part comes from."""
+        return {
+            "train": f"training images less {VALIDATION_IMAGES:,} held out (seed {SPLIT_SEED})",
+            "validation": f"{VALIDATION_IMAGES:,} held-out training images (seed {SPLIT_SEED})",
+            "test": "the test images",
+            "classes": [CLASS_NAMES[c] for c in self.classes],
+            "judge": self.judge.describe(),
+        }
+
+    def real_points(self, n: int) -> torch.Tensor:
+        """Up to ``n`` real test images (uint8), the run's classes in turn where it can."""
+        images, labels, _ = self.test_part
+        by_class = [images[labels == c] for c in self.classes]
+        longest = max(len(b) for b in by_class)
+        rows = [img[k] for k in range(longest) for img in by_class if k < len(img)]
+        return torch.stack(rows[:n]) if rows else images[:n]
+
+    def describe(self) -> str:
+        """One line: the images, the classes, the judge."""
+        return f"{self.name}; judged by {self.judge.folder}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values: the classes, conditioning, the judge's folder and hash, the data."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "classes": list(self.classes),
+            "conditional": self.conditional,
+            "judge": str(self.judge.folder),
+            "judge_sha256": self.judge.digest,
+            "data_dir": self.data_dir,
+            "book_reference": self.book_reference,
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ImageGanData:
+        """Rebuild from :meth:`to_dict` (the judge must be the same file)."""
+        if not isinstance(values, dict) or values.get("kind") != cls.kind:
+            raise RunFileError("the stored GAN data is not Fashion-MNIST images")
+        try:
+            judge = load_judge(values["judge"], expect_digest=values["judge_sha256"])
+            return cls(
+                classes=[int(c) for c in values["classes"]],
+                conditional=bool(values["conditional"]),
+                judge=judge,
+                data_dir=values.get("data_dir"),
+            )
+        except GenlabError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RunFileError(
+                f"the model file's image data description is damaged ({exc})"
+            ) from exc
+
+    # ------------------------------------------------------------------ plots
+
+    def write_plots(
+        self,
+        folder: Path,
+        history: list[dict[str, Any]],
+        best_epoch: int,
+        snapshots: list[tuple[int, torch.Tensor]],
+        final: torch.Tensor,
+    ) -> None:
+        """Real and generated grids, per-class rows, snapshots and their animation, curves."""
+        from genlab import plots
+        from genlab.gan.engine import MAX_FRAMES, write_training_curves
+
+        folder.mkdir(parents=True, exist_ok=True)
+        real = self.real_points(64)
+        plots.plot_image_pair(
+            real,
+            final[:64],
+            folder / "generated.png",
+            (f"real test images: {self.name}", f"generated (best generator, epoch {best_epoch})"),
+        )
+        _, predicted = self.judge.features_and_labels(final)
+        asked = self.labels_for(final.shape[0]) if self.conditional else predicted
+        rows = [(CLASS_NAMES[c], final[asked == c][:10]) for c in self.classes]
+        rows = [(label, images) for label, images in rows if images.shape[0]]
+        if rows:
+            how = "asked for" if self.conditional else "as the judge classifies them"
+            title = f"generated images by class ({how})"
+            plots.plot_image_rows(rows, folder / "classes.png", title)
+        write_training_curves(folder, self, history, best_epoch)
+        if snapshots:
+            step = max(1, -(-len(snapshots) // MAX_FRAMES))
+            chosen = snapshots[::step]
+            if chosen[-1][0] != snapshots[-1][0]:
+                chosen.append(snapshots[-1])
+            plots.image_snapshots(chosen, folder, folder / "training.gif")
+
+
+# --------------------------------------------------------------------------------------------
+# Building it, and the data kind (see genlab.gan.registry)
+# --------------------------------------------------------------------------------------------
+
+
+def make_image_gan_data(
+    *,
+    conditional: bool = False,
+    classes: Any = None,
+    judge: str | Path | None = None,
+    data_dir: str | Path | None = None,
+) -> ImageGanData:
+    """The ``fashion`` data: ``classes`` (names or indices; default all ten), class-
+    conditional or not, judged by ``judge`` (a classifier run; default: genlab's cached CNN,
+    trained on first use)."""
+    chosen = parse_classes(classes)
+    if conditional and len(chosen) < 2:
+        raise ConfigError("a class-conditional GAN needs at least two classes")
+    find_data_dir(data_dir)  # a clear error before any judge is trained
+    folder = judge if judge is not None else train_judge(default_judge_dir(), data_dir)
+    return ImageGanData(
+        classes=chosen,
+        conditional=conditional,
+        judge=load_judge(folder),
+        data_dir=None if data_dir is None else str(data_dir),
+    )
+
+
+#: The Python API's options of ``fashion`` (the CLI flags' dests).
+OPTIONS = ("conditional", "classes", "judge", "data_dir")
+
+
+def _add_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data (Fashion-MNIST images)")
+    group.add_argument(
+        "--conditional",
+        action="store_true",
+        default=None,
+        help="a class-conditional GAN: draw the class you ask for (gan sample --class)",
+    )
+    group.add_argument(
+        "--classes",
+        metavar="LIST",
+        help="only these classes, comma-separated names or indices (e.g. sneaker,bag); "
+        f"classes: {', '.join(CLASS_NAMES)}",
+    )
+    group.add_argument(
+        "--judge",
+        metavar="RUN",
+        help="the 10-class classifier run that scores the images (default: genlab's CNN, "
+        "trained once on the training images and cached)",
+    )
+    group.add_argument("--data-dir", metavar="DIR", help="folder with the Fashion-MNIST files")
+
+
+def _build(given: Mapping[str, Any], config: GanConfig | None = None) -> ImageGanData:
+    options = {k: v for k, v in given.items() if v is not None}
+    if config is not None and config.architecture == "mlp" and options.get("conditional"):
+        raise ConfigError(
+            "the book's image GAN (--preset book) is unconditional: drop --conditional"
+        )
+    return make_image_gan_data(**options)
+
+
+def recommended_config(preset: str) -> GanConfig:
+    """genlab's image GAN (``"genlab"``) or the book's chapter-4 GAN (``"book"``).
+
+    ``"book"``: G 100-256-512-1024-784 (ReLU, Tanh out), D 784-1024-512-256-1 (ReLU,
+    dropout 0.3; the Sigmoid is folded into the loss), Adam lr 1e-4 with default betas,
+    batch 32, 50 epochs, no weight averaging (markhliu/DGAI ch05ImageGan.ipynb). Still
+    genlab's: one D step on the real and the fake batch (the book takes two), checks on the
+    validation part every epoch and the best generator kept.
+
+    ``"genlab"``: the convolutional pair of :mod:`genlab.models.image_gan` (width 32,
+    spectral norm in D, a class projection when conditional), latent 64, batch 64, Adam
+    2e-4 with betas (0.5, 0.999), an exponential average of G's weights (0.999), up to 12
+    epochs with patience 3 checks (see README "Image GANs" for the measurements).
+    """
+    if preset == "book":
+        return GanConfig(
+            architecture="mlp",
+            latent_dim=100,
+            g_hidden=(256, 512, 1024),
+            d_hidden=(1024, 512, 256),
+            g_activation="relu",
+            d_activation="relu",
+            g_out_activation="tanh",
+            d_dropout=0.3,
+            lr=1e-4,
+            beta1=0.9,
+            beta2=0.999,
+            batch_size=32,
+            epochs=50,
+            patience=None,
+            eval_every=1,
+            eval_samples=2000,
+            ema=0.0,
+            transform="none",
+            plot_every=1,
+            threads=0,
+            preset="book",
+        )
+    return GanConfig(
+        architecture="conv",
+        width=32,
+        latent_dim=64,
+        lr=2e-4,
+        beta1=0.5,
+        beta2=0.999,
+        batch_size=64,
+        epochs=12,
+        patience=3,
+        eval_every=1,
+        eval_samples=2000,
+        ema=0.999,
+        transform="none",
+        plot_every=1,
+        threads=0,
+    )
+
+
+def _base_config(preset: str, given: Mapping[str, Any]) -> GanConfig:
+    return recommended_config(preset)
+
+
+def _show(given: Mapping[str, Any]) -> tuple[torch.Tensor, list[str] | None, str]:
+    images, labels = split_train(given.get("data_dir"))
+    chosen = parse_classes(given.get("classes"))
+    keep = torch.isin(labels, torch.tensor(chosen))
+    return images[keep][:64], None, "Fashion-MNIST training images"
+
+
+KINDS = (
+    DataKind(
+        "fashion",
+        "Fashion-MNIST clothing images (28x28), unconditional or class-conditional, judged "
+        "by genlab's own classifier",
+        OPTIONS,
+        _add_flags,
+        _build,
+        _base_config,
+        _show,
+    ),
+)
+ADAPTERS = (ImageGanData,)

@@ -1,0 +1,206 @@
+"""Image GANs (the ``fashion`` kind) on tiny synthetic Fashion-MNIST-shaped files: the adapter,
+the judge, conditional sampling, the CLI, export. Real-data runs are in test_image_gan_real.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import genlab.gan
+from conftest import write_fashion
+from genlab.cli import main
+from genlab.errors import ConfigError, RunFileError
+from genlab.gan.images import (
+    ImageDecoder,
+    ImageGanData,
+    parse_class,
+    parse_classes,
+    split_train,
+    to_model_space,
+)
+from genlab.gan.judge import load_judge, train_judge
+
+QUICK = ["--epochs", "2", "--quiet", "--no-report", "--threads", "1", "--final-samples", "600"]
+
+
+@pytest.fixture(scope="module")
+def fashion(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_fashion(tmp_path_factory.mktemp("img") / "fashion", n_train=400, n_test=100)
+
+
+@pytest.fixture(scope="module")
+def judge(fashion: Path) -> Path:
+    return train_judge(fashion.parent / "judge", fashion, quiet=True, epochs=6, patience=None)
+
+
+@pytest.fixture(scope="module")
+def conditional_run(fashion: Path, judge: Path) -> Path:
+    out = fashion.parent / "fc"
+    args = ["gan", "train", "fashion", "--conditional", "--out", str(out), *QUICK]
+    args += ["--data-dir", str(fashion), "--judge", str(judge), "--classes", "sneaker,bag,0"]
+    assert main(args) == 0
+    return out
+
+
+def test_class_names_in_any_case_or_index() -> None:
+    assert parse_class("ankle boot") == 9
+    assert parse_class("Ankle Boot") == 9
+    assert parse_class("t-shirt") == 0
+    assert parse_class("7") == 7
+    assert parse_class(3) == 3
+    assert parse_classes("sneaker, BAG") == (7, 8)
+    assert parse_classes(None) == tuple(range(10))
+    with pytest.raises(ConfigError, match="unknown class 'hat'"):
+        parse_class("hat")
+    with pytest.raises(ConfigError, match="out of range"):
+        parse_class(10)
+
+
+def test_decoding_round_trips_the_pixels() -> None:
+    images = torch.randint(0, 256, (5, 28, 28), dtype=torch.uint8)
+    model_space = to_model_space(images)
+    assert model_space.shape == (5, 784)
+    assert float(model_space.min()) >= -1.0 and float(model_space.max()) <= 1.0
+    assert torch.equal(ImageDecoder()(model_space), images)
+
+
+def test_the_parts_are_disjoint_and_seeded(fashion: Path) -> None:
+    train_images, _ = split_train(fashion)
+    val_images, _ = split_train(fashion, part="validation")
+    assert train_images.shape[0] + val_images.shape[0] == 400
+    assert val_images.shape[0] == 40
+    again, _ = split_train(fashion, part="validation")
+    assert torch.equal(again, val_images)
+    flat_train = {bytes(x.numpy()) for x in train_images}
+    assert not any(bytes(x.numpy()) in flat_train for x in val_images)
+
+
+def test_judge_features_and_identical_sets(fashion: Path, judge: Path) -> None:
+    loaded = load_judge(judge)
+    images, labels = split_train(fashion, part="validation")
+    features, predicted = loaded.features_and_labels(images)
+    assert features.shape == (images.shape[0], 128)
+    assert predicted.shape == labels.shape
+    # the synthetic classes are easy: the judge gets most right
+    assert float((predicted == labels).float().mean()) > 0.6  # chance: 0.1
+    data = ImageGanData(classes=range(10), conditional=False, judge=loaded, data_dir=str(fashion))
+    same = data._pair_figures(features, features)
+    assert same["fid_judge"] < 1e-3
+    assert same["precision"] == 1.0 and same["recall"] == 1.0
+    shifted = data._pair_figures(features, features + 1.0)
+    assert shifted["fid_judge"] > 10 * max(same["fid_judge"], 1e-3)
+
+
+def test_a_judge_of_the_wrong_kind_is_refused(
+    fashion: Path, judge: Path, conditional_run: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(RunFileError, match="not a usable classifier"):
+        load_judge(conditional_run)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.pt").write_bytes(b"not a model")
+    with pytest.raises(RunFileError):
+        load_judge(broken)
+    with pytest.raises(RunFileError, match="has changed"):
+        load_judge(judge, expect_digest="0" * 64)
+
+
+def test_conditional_run_files_and_summary(conditional_run: Path, judge: Path) -> None:
+    summary = json.loads((conditional_run / "summary.json").read_text())
+    metrics = summary["metrics"]
+    for key in ("fid_judge", "kid_judge", "kid_judge_se", "precision", "recall"):
+        assert key in metrics and f"floor_{key}" in metrics
+    assert {"class_fidelity", "fidelity_sneaker", "fidelity_bag", "fidelity_tshirttop"} <= set(
+        metrics
+    )
+    assert summary["data"]["judge_sha256"] == load_judge(judge).digest
+    assert summary["splits"]["classes"] == ["T-shirt/top", "Sneaker", "Bag"]
+    for name in ("generated.png", "classes.png", "loss.png", "fid_judge.png", "training.gif"):
+        assert (conditional_run / "plots" / name).is_file(), name
+
+
+def test_conditional_sampling_draws_the_asked_class(conditional_run: Path) -> None:
+    run = genlab.gan.load(conditional_run)
+    boots = run.sample(6, seed=1, label="sneaker")
+    assert boots.shape == (6, 28, 28) and boots.dtype == torch.uint8
+    assert torch.equal(genlab.gan.sample_labels(run, 6, "Sneaker"), torch.full((6,), 7))
+    assert genlab.gan.sample_labels(run, 4).tolist() == [0, 7, 8, 0]
+    # the label reaches the generator: another class, the same noise, other images
+    bags = run.sample(6, seed=1, label=8)
+    assert not torch.equal(boots, bags)
+    assert torch.equal(run.sample(6, seed=1, label="sneaker"), boots)
+    with pytest.raises(ConfigError, match="did not learn 'Coat'"):
+        run.sample(2, label="coat")
+
+
+def test_cli_sample_png_and_npz(conditional_run: Path, tmp_path: Path) -> None:
+    png, npz = tmp_path / "boots.png", tmp_path / "s.npz"
+    args = ["gan", "sample", str(conditional_run), "-n", "16", "--seed", "1", "--quiet"]
+    assert main([*args, "--class", "Sneaker", "--out", str(png)]) == 0
+    with Image.open(png) as image:
+        assert image.size[0] > 100
+    assert main([*args, "--out", str(npz)]) == 0
+    arrays = np.load(npz)
+    assert arrays["images"].shape == (16, 28, 28) and arrays["images"].dtype == np.uint8
+    assert arrays["labels"].tolist() == [0, 7, 8] * 5 + [0]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["-n", "0", "--out", "x.png"],
+        ["-n", "4", "--class", "hat", "--out", "x.png"],
+        ["-n", "4", "--out", "x.csv"],
+        ["-n", "4"],
+    ],
+)
+def test_cli_sample_bad_input(
+    conditional_run: Path, tmp_path: Path, extra: list[str], capsys: pytest.CaptureFixture
+) -> None:
+    args = ["gan", "sample", str(conditional_run), *extra]
+    args = [str(tmp_path / a) if a.startswith("x.") else a for a in args]
+    assert main(args) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_export_gives_the_same_images(conditional_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "g.pt2"
+    assert main(["gan", "export", str(conditional_run), "--out", str(out)]) == 0
+    module = torch.export.load(str(out)).module()
+    noise = torch.randn(5, 64, generator=torch.Generator().manual_seed(3))
+    labels = torch.tensor([7, 8, 0, 7, 8])
+    run = genlab.gan.load(conditional_run)
+    from genlab.gan.engine import generate
+
+    expected = generate(run.generator, run.data, noise=noise, labels=labels)
+    assert torch.equal(module(noise, labels), expected)
+
+
+def test_eval_and_interpolate(conditional_run: Path, tmp_path: Path, capsys) -> None:
+    assert main(["gan", "eval", str(conditional_run), "-n", "300"]) == 0
+    printed = capsys.readouterr().out
+    assert "fid_judge" in printed and "(real images:" in printed
+    walk = tmp_path / "walk.png"
+    assert (
+        main(["gan", "interpolate", str(conditional_run), "--steps", "6", "--out", str(walk)]) == 0
+    )
+    assert walk.is_file()
+
+
+def test_unconditional_run_refuses_a_class(fashion: Path, judge: Path, tmp_path: Path) -> None:
+    out = tmp_path / "fg"
+    args = ["gan", "train", "fashion", "--out", str(out), *QUICK, "--epochs", "1"]
+    assert main([*args, "--data-dir", str(fashion), "--judge", str(judge)]) == 0
+    run = genlab.gan.load(out)
+    assert run.sample(3).shape == (3, 28, 28)
+    assert genlab.gan.sample_labels(run, 3).tolist() == [-1, -1, -1]
+    with pytest.raises(ConfigError, match="class-conditional"):
+        run.sample(3, label="bag")
+    summary = json.loads((out / "summary.json").read_text())
+    assert "classes_found" in summary["metrics"] and "class_fidelity" not in summary["metrics"]
