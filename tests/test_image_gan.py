@@ -204,3 +204,83 @@ def test_unconditional_run_refuses_a_class(fashion: Path, judge: Path, tmp_path:
         run.sample(3, label="bag")
     summary = json.loads((out / "summary.json").read_text())
     assert "classes_found" in summary["metrics"] and "class_fidelity" not in summary["metrics"]
+
+
+def test_interrupted_conditional_run_resumes_exactly(
+    fashion: Path, judge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+
+    from genlab.errors import Interrupted
+    from genlab.gan.engine import train_gan
+    from genlab.gan.images import make_image_gan_data, recommended_config
+
+    config = recommended_config("genlab").with_(epochs=3, threads=1, patience=None)
+    data = make_image_gan_data(conditional=True, classes="0,1,2", judge=judge, data_dir=fashion)
+    whole = train_gan(data, config, final_samples=300, plots=False)
+    real_batches = data.real_batches
+    calls = {"n": 0}
+
+    def interrupting(*args: object, **kwargs: object) -> list:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C during epoch 2
+        return real_batches(*args, **kwargs)
+
+    monkeypatch.setattr(data, "real_batches", interrupting)
+    out = tmp_path / "run"
+    with pytest.raises(Interrupted):
+        train_gan(data, config, out=out, plots=False, final_samples=300)
+    monkeypatch.setattr(data, "real_batches", real_batches)
+    resumed = train_gan(data, config, out=out, plots=False, resume=True, final_samples=300)
+    assert resumed.summary["epochs_run"] == 3
+    for a, b in zip(
+        whole.generator.state_dict().values(),
+        resumed.generator.state_dict().values(),
+        strict=True,
+    ):
+        assert torch.equal(a, b)
+    assert resumed.summary["metrics"] == whole.summary["metrics"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--classes", "hat"], "unknown class 'hat'"),
+        (["--classes", "bag", "--conditional"], "at least two classes"),
+        (["--judge", "JUDGE_GAN"], "not a usable classifier"),
+        (["--judge", "BROKEN"], "--judge"),
+        (["--preset", "book", "--conditional"], "unconditional"),
+    ],
+)
+def test_cli_train_bad_input(
+    fashion: Path,
+    judge: Path,
+    conditional_run: Path,
+    tmp_path: Path,
+    extra: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.pt").write_bytes(b"\x00corrupt")
+    swap = {"JUDGE_GAN": str(conditional_run), "BROKEN": str(broken)}
+    extra = [swap.get(a, a) for a in extra]
+    if "--judge" not in extra:
+        extra += ["--judge", str(judge)]
+    out = tmp_path / "run"
+    args = ["gan", "train", "fashion", "--out", str(out), *QUICK, "--data-dir", str(fashion)]
+    assert main([*args, *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (out / "model.pt").exists()
+
+
+def test_data_show_writes_a_grid(fashion: Path, tmp_path: Path) -> None:
+    out = tmp_path / "real.png"
+    args = ["data", "show", "fashion", "--data-dir", str(fashion), "--classes", "bag,coat"]
+    assert main([*args, "--out", str(out)]) == 0
+    with Image.open(out) as image:
+        assert image.size[0] > 100

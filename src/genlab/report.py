@@ -72,6 +72,17 @@ HEADLINE_KEYS: dict[str, tuple[str, ...]] = {
         "best_epoch",
         "train_seconds",
     ),
+    "images": (
+        "metrics.fid_judge",
+        "metrics.kid_judge",
+        "metrics.precision",
+        "metrics.recall",
+        "metrics.class_fidelity",
+        "metrics.classes_found",
+        "epochs_run",
+        "best_epoch",
+        "train_seconds",
+    ),
     "integers": (
         "metrics.validity",
         "metrics.coverage",
@@ -97,6 +108,21 @@ LABELS = {
     "metrics.covered": "valid values generated",
     "metrics.js": "JS divergence",
     "metrics.w1": "Wasserstein-1 (scaled)",
+    "metrics.fid_judge": "Fréchet distance in the judge's features (fid_judge)",
+    "metrics.kid_judge": "kernel distance in the judge's features (kid_judge)",
+    "metrics.class_fidelity": "share drawn as the class asked for",
+    "metrics.classes_found": "classes the judge finds (of the run's)",
+}
+
+#: What each image figure means (the floors table of an image GAN's report).
+IMAGE_FIGURES = {
+    "fid_judge": "Fréchet distance between generated and test images in the judge's "
+    "features (lower is better; not Inception FID)",
+    "kid_judge": "kernel (MMD) distance in the same features, ± kid_judge_se",
+    "precision": "share of generated images that lie among real ones (quality)",
+    "recall": "share of real images the generator's images reach (variety)",
+    "min_class_share": "the rarest class's share among the samples, as the judge sees them",
+    "class_fidelity": "share of images the judge puts in the class asked for",
 }
 
 #: What each plot shows, by file stem; (kind, stem) wins over stem.
@@ -109,6 +135,12 @@ CAPTIONS: dict[Any, str] = {
     "real": "The real training data.",
     "generated": "The best generator's samples (green) over the real data (red).",
     "training": "Training animation: the generator's samples from fixed noise, epoch by epoch.",
+    ("images", "generated"): "Real test images (left) and the best generator's images from "
+    "fresh noise (right).",
+    ("images", "classes"): "Generated images by class: the class asked for (conditional runs) "
+    "or the class the judge sees (unconditional ones).",
+    ("images", "training"): "Training animation: the generator's images from fixed noise, "
+    "epoch by epoch.",
     ("gan", "loss"): "Discriminator and generator loss per epoch (dashed: the best epoch).",
 }
 PLOT_ORDER = (
@@ -399,6 +431,42 @@ def headline_section(summary: Mapping[str, Any]) -> str:
     return f'<section id="headline"><h2>Headline</h2>{intro}{table}{sources}</section>'
 
 
+def floors_section(summary: Mapping[str, Any]) -> str:
+    """Image GANs: each judge figure beside its floor (real training images against the real
+    test images); empty for other runs."""
+    metrics = summary.get("metrics") or {}
+    rows = []
+    for key, value in metrics.items():
+        floor = metrics.get(f"floor_{key}")
+        if key.startswith("floor_") or floor is None:
+            continue
+        meaning = IMAGE_FIGURES.get(key, "")
+        if key.startswith("fidelity_"):
+            meaning = f"class_fidelity of {key.removeprefix('fidelity_')}"
+        rows.append(
+            (
+                f"<code>{_esc(key)}</code>",
+                _figure(f"metrics.{key}", value),
+                _esc(format_value(floor)),
+                f'<span class="note">{_esc(meaning)}</span>',
+            )
+        )
+    if not rows:
+        return ""
+    table = _table(
+        ("figure", "this run", "real images (floor)", "meaning"),
+        rows,
+        numeric=(False, True, True, False),
+    )
+    note = (
+        '<p class="note">Generated images against the test images, scored by the judge '
+        "classifier named in <code>summary.json</code> (<code>splits.judge</code>). The floor "
+        "is the same figure for real training images against the test images: what a "
+        "perfect generator would score (for fidelity: the judge's own accuracy).</p>"
+    )
+    return f'<section id="floors"><h2>Judge figures and their floors</h2>{note}{table}</section>'
+
+
 def _flatten(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for key, value in values.items():
@@ -453,6 +521,9 @@ def _plot_sort_key(path: Path) -> tuple[int, str]:
 
 def _caption(summary: Mapping[str, Any], path: Path) -> str:
     kind, stem = summary.get("kind"), path.stem
+    data_kind = (summary.get("data") or {}).get("kind")
+    if (data_kind, stem) in CAPTIONS:
+        return CAPTIONS[(data_kind, stem)]
     if (kind, stem) in CAPTIONS:
         return CAPTIONS[(kind, stem)]
     if stem in CAPTIONS:
@@ -615,6 +686,7 @@ def render_report(run_dir: str | Path) -> str:
         f'<p class="lead">Run folder <code>{_esc(run_dir.resolve().name)}</code>: '
         f"{_esc(_summary_line(summary, config))}.</p></header>\n"
         f"{headline_section(summary)}\n"
+        f"{floors_section(summary)}\n"
         f"{plots_section(summary, run_dir / 'plots')}\n"
         f"{settings_section(config)}\n"
         f"{metrics_section(summary, run_dir / runs.METRICS_FILE)}\n"

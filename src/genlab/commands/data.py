@@ -41,6 +41,10 @@ def run_show(args: argparse.Namespace) -> int:
     from genlab.commands.common import overrides
 
     points, columns, title = args.kind.show(overrides(args, args.kind.options))
+    if points.dim() == 3:  # images: a grid
+        path = plots.save_image_grid(points, args.out)
+        print(f"{title}: {points.shape[0]} images, grid written to {path}")
+        return 0
     path = plots.plot_points(points, args.out, title=f"training data: {title}", columns=columns)
     values = points if points.dim() == 2 else points.unsqueeze(1)
     names = columns or [f"column_{i + 1}" for i in range(values.shape[1])]

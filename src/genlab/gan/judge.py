@@ -7,8 +7,8 @@ them: ``fid_judge`` is the Fréchet distance in these features (not Inception FI
 network, another scale), ``kid_judge`` the kernel distance, precision/recall k-NN manifolds,
 and the predicted classes give coverage and fidelity.
 
-The default judge is genlab's CNN (``genlab classify train --model cnn``, seed 0, genlab's
-settings), trained once on the 60,000 training images (its own train/validation split of
+The default judge is genlab's CNN (``genlab classify train --model cnn --seed 0 --epochs 20
+--min-delta 1e-4``, otherwise genlab's settings), trained once on the 60,000 training images (its own train/validation split of
 them; the test images are never used to train or choose it) and cached in
 ``GENLAB_CACHE_DIR/judges/cnn-seed0`` (default: the user cache folder,
 ``~/.cache/genlab/judges/cnn-seed0`` on Linux). ``--judge RUN`` takes any 10-class genlab
@@ -35,6 +35,10 @@ __all__ = ["JUDGE_BATCH", "Judge", "default_judge_dir", "file_digest", "load_jud
 JUDGE_BATCH = 2048
 #: Seed of the default judge.
 JUDGE_SEED = 0
+#: The default judge's settings beyond genlab's CNN defaults: at most 20 epochs, and an
+#: improvement of the validation loss counts from 1e-4 (with the learning rate decayed to
+#: nothing, ever smaller improvements would otherwise keep it training for 100 epochs).
+JUDGE_SETTINGS: dict[str, object] = {"epochs": 20, "min_delta": 1e-4}
 
 
 def default_judge_dir() -> Path:
@@ -154,7 +158,7 @@ def train_judge(
             f"minutes) into {folder}\n"
         )
     given_dir = None if data_dir is None else str(data_dir)
-    options = {"seed": JUDGE_SEED, "data_dir": given_dir, **settings}
+    options = {"seed": JUDGE_SEED, "data_dir": given_dir, **JUDGE_SETTINGS, **settings}
     classify.train(
         "multiclass",
         "cnn",

@@ -1,0 +1,237 @@
+"""Benchmark: the book's chapter-4 Fashion-MNIST GAN against genlab's image GANs, one judge.
+
+Both sides train on the GAN's train part (55,000 training images; 5,000 held out as the
+validation part) and are scored alike by the same judge (genlab's default CNN classifier,
+trained on the training images only, :mod:`genlab.gan.judge`): 10,000 images generated from
+the same fresh noise seed (``final_noise_seed(0)``, which neither side trained or selected
+on) against the 10,000 test images, each figure beside its floor (real training images
+against the test images).
+
+* The book's side is ``bench/image_gan_book.py``: its loop run faithfully for 50 epochs
+  (resumable; it takes about two hours on one core here, so it runs once and its generators
+  are cached in ``bench/cache/``). Scored twice: its **last** generator (what the book keeps)
+  and its **best** on the validation part (``fid_judge`` of 2,000 images from fixed noise
+  after each epoch, genlab's own check), so that the book gets genlab's selection too.
+* genlab's side: ``genlab.gan.train("fashion")`` with its defaults (unconditional), and
+  ``conditional=True`` for ``class_fidelity``.
+* Time: genlab's whole ``train`` call (checks and final figures included) against the
+  book's 50 epochs, both measured in this process on the same thread count: the book's
+  epoch time is the time of its first ``--book-batches`` batches (same loop, same data
+  pipeline) scaled to a whole epoch, so that both sides run under the same load. The book
+  preset's epoch (``genlab gan train fashion --preset book``) is timed the same way.
+
+    python bench/image_gan.py --threads 1      # after bench/image_gan_book.py has finished
+    python bench/image_gan.py --part genlab    # one part at a time (genlab, conditional,
+                                               # book_preset, book); emits once all are there
+    python bench/image_gan.py --quick          # smoke run (a few batches; figures mean nothing)
+
+Prints ONE JSON line and writes bench/results/image_gan.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import time
+from typing import Any
+
+import torch
+from _results import emit
+from image_gan_book import BATCH, BOOK_DIR, CACHE, EPOCHS, LATENT, PilFashion, book_generator
+
+import genlab.gan
+from genlab.gan.engine import VALIDATION_NOISE_OFFSET, final_noise_seed, latent_noise
+from genlab.gan.images import ImageGanData, make_image_gan_data, split_train
+from genlab.gan.judge import default_judge_dir, train_judge
+
+FINAL = 10_000
+VALIDATION_SAMPLES = 2_000
+HEADLINE = ("fid_judge", "kid_judge", "kid_judge_se", "precision", "recall", "classes_found")
+
+
+@torch.no_grad()
+def book_images(state: dict[str, torch.Tensor], data: ImageGanData, n: int, seed: int):
+    """Decoded images of a book generator's weights for ``n`` noise vectors from ``seed``."""
+    generator = book_generator()
+    generator.load_state_dict(state)
+    generator.eval()
+    noise = latent_noise(n, LATENT, seed)
+    return data.decode(torch.cat([generator(chunk) for chunk in noise.split(4096)]))
+
+
+def score_book(data: ImageGanData, quick: bool) -> dict[str, Any]:
+    """The book's last generator and its best on the validation part, test figures."""
+    files = sorted(BOOK_DIR.glob("generator-*.pt"))
+    if not quick and len(files) < EPOCHS:
+        raise SystemExit(
+            f"the book's run has {len(files)} of {EPOCHS} epochs: run "
+            "python bench/image_gan_book.py first (it resumes)"
+        )
+    validation: list[float] = []
+    for path in files:
+        state = torch.load(path, weights_only=True)
+        images = book_images(state, data, VALIDATION_SAMPLES, VALIDATION_NOISE_OFFSET)
+        validation.append(data.validation_figures(images)["fid_judge"])
+    best = min(range(len(files)), key=validation.__getitem__)
+    out: dict[str, Any] = {"validation_fid_judge": [round(v, 3) for v in validation]}
+    for name, index in (("last", len(files) - 1), ("best", best)):
+        state = torch.load(files[index], weights_only=True)
+        figures = data.test_figures(book_images(state, data, FINAL, final_noise_seed(0)))
+        out[name] = {"epoch": index + 1, **{k: figures[k] for k in HEADLINE}}
+        out[name]["min_class_share"] = figures["min_class_share"]
+    times = json.loads((BOOK_DIR / "times.json").read_text()) if files else {}
+    out["run_epoch_seconds"] = times.get("epoch_seconds", [])
+    out["run_threads"] = times.get("threads")
+    return out
+
+
+def book_epoch_seconds(batches: int) -> float:
+    """The book's loop (bench/image_gan_book.py) timed on its first ``batches`` batches,
+    scaled to one epoch of the train part."""
+    from image_gan_book import book_discriminator
+
+    images, labels = split_train(None)
+    loader = torch.utils.data.DataLoader(
+        PilFashion(images.numpy(), labels.numpy()), batch_size=BATCH, shuffle=True
+    )
+    torch.manual_seed(0)
+    D, G = book_discriminator(), book_generator()
+    loss_fn = torch.nn.BCELoss()
+    optim_d = torch.optim.Adam(D.parameters(), lr=1e-4)
+    optim_g = torch.optim.Adam(G.parameters(), lr=1e-4)
+    began = time.perf_counter()
+    for n, (real, _) in enumerate(loader):
+        real = real.reshape(-1, 784)
+        for inputs, target in ((real, 1.0), (G(torch.randn(BATCH, LATENT)), 0.0)):
+            loss = loss_fn(D(inputs), torch.full((inputs.shape[0], 1), target))
+            optim_d.zero_grad()
+            loss.backward()
+            optim_d.step()
+        loss = loss_fn(D(G(torch.randn(BATCH, LATENT))), torch.ones(BATCH, 1))
+        optim_g.zero_grad()
+        loss.backward()
+        optim_g.step()
+        if n + 1 >= batches:
+            break
+    per_batch = (time.perf_counter() - began) / batches
+    return per_batch * math.ceil(images.shape[0] / BATCH)
+
+
+def genlab_run(name: str, quick: bool, threads: int, **options: Any) -> dict[str, Any]:
+    """genlab's default run (timed as a whole), its figures and floors."""
+    out = CACHE / f"image_gan_{name}"
+    extra: dict[str, Any] = {"epochs": 1, "final_samples": 500} if quick else {}
+    began = time.perf_counter()
+    run = genlab.gan.train("fashion", out=out, overwrite=True, threads=threads, **options, **extra)
+    seconds = time.perf_counter() - began
+    s = run.summary
+    return {
+        "wall_seconds": round(seconds, 1),
+        "epochs_run": s["epochs_run"],
+        "best_epoch": s["best_epoch"],
+        "seconds_per_epoch": round(s["seconds_per_epoch"], 1),
+        "metrics": {k: round(v, 4) for k, v in s["metrics"].items()},
+    }
+
+
+PARTS = {False: CACHE / "image_gan_parts.json", True: CACHE / "image_gan_parts_quick.json"}
+
+
+def _parts(quick: bool) -> dict[str, Any]:
+    path = PARTS[quick]
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _save_part(quick: bool, name: str, value: Any) -> None:
+    parts = _parts(quick)
+    parts[name] = value
+    PARTS[quick].parent.mkdir(parents=True, exist_ok=True)
+    PARTS[quick].write_text(json.dumps(parts, indent=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--book-batches", type=int, default=400)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--part",
+        choices=("genlab", "conditional", "book_preset", "book", "all"),
+        default="all",
+        help="run one part (its figures wait in bench/cache/) or all; the JSON line and "
+        "bench/results/image_gan.json come once every part is there",
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    judge = train_judge(default_judge_dir())
+    data = make_image_gan_data(judge=judge)
+    todo = ("genlab", "conditional", "book_preset", "book") if args.part == "all" else (args.part,)
+    for part in todo:
+        if part == "genlab":
+            book_epoch = book_epoch_seconds(20 if args.quick else args.book_batches)
+            run = genlab_run("unconditional", args.quick, args.threads)
+            _save_part(args.quick, "genlab", {**run, "book_epoch_seconds": round(book_epoch, 1)})
+        elif part == "conditional":
+            _save_part(
+                args.quick,
+                "conditional",
+                genlab_run("conditional", args.quick, args.threads, conditional=True),
+            )
+        elif part == "book_preset":
+            book_epoch = book_epoch_seconds(20 if args.quick else args.book_batches)
+            preset = genlab_run("book_preset", True, args.threads, preset="book")
+            _save_part(
+                args.quick,
+                "book_preset",
+                {"epoch_seconds": preset["seconds_per_epoch"], "book_epoch_seconds": book_epoch},
+            )
+        else:
+            _save_part(args.quick, "book", score_book(data, args.quick))
+    parts = _parts(args.quick)
+    missing = [p for p in ("genlab", "conditional", "book_preset", "book") if p not in parts]
+    if missing:
+        print(f"parts still to run: {', '.join(missing)} (--part NAME)")
+        return
+    figures: dict[str, Any] = {
+        "bench": "image_gan",
+        "quick": args.quick,
+        "threads": args.threads,
+        "torch": torch.__version__,
+        "machine": platform.machine(),
+        "judge": data.judge.describe(),
+        "final_samples": FINAL,
+        "test_noise_seed": final_noise_seed(0),
+        "floor": {k: round(v, 4) for k, v in data.floors.items()},
+        "book": parts["book"],
+        "genlab": parts["genlab"],
+        "genlab_conditional": parts["conditional"],
+    }
+    book_epoch = parts["genlab"].pop("book_epoch_seconds")
+    figures["book"]["epoch_seconds"] = round(book_epoch, 1)
+    figures["book"]["wall_seconds_50_epochs"] = round(EPOCHS * book_epoch, 1)
+    preset = parts["book_preset"]
+    figures["book_preset_epoch_seconds"] = preset["epoch_seconds"]
+    book_fid = figures["book"]["last"]["fid_judge"]
+    best_fid = figures["book"]["best"]["fid_judge"]
+    genlab_fid = figures["genlab"]["metrics"]["fid_judge"]
+    figures["ratios"] = {
+        "fid_genlab_over_book_last": round(genlab_fid / book_fid, 3),
+        "fid_genlab_over_book_best": round(genlab_fid / best_fid, 3),
+        "time_genlab_over_book_50_epochs": round(
+            figures["genlab"]["wall_seconds"] / figures["book"]["wall_seconds_50_epochs"], 3
+        ),
+        "book_preset_epoch_over_book_epoch": round(
+            preset["epoch_seconds"] / preset["book_epoch_seconds"], 3
+        ),
+    }
+    run_times = figures["book"].pop("run_epoch_seconds")
+    if run_times:
+        figures["book"]["run_median_epoch_seconds"] = round(statistics.median(run_times), 1)
+    emit(__file__, figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""A short image GAN on the real Fashion-MNIST (slow; CI installs dataset-fashion-mnist): it
+must beat an untrained generator by a wide margin, and its report must load in a browser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+import genlab.gan
+from genlab import report
+from genlab.cli import main
+from genlab.gan.engine import final_noise_seed, generate
+from genlab.models.image_gan import ConvGenerator
+from tests.test_report_browser import DevTools, check_page, find_chromium
+
+REAL_DATA = Path("/usr/share/datasets/fashion-mnist")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not REAL_DATA.is_dir(), reason="needs dataset-fashion-mnist"),
+]
+
+
+@pytest.fixture(scope="module")
+def judge(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A quick judge (two epochs of genlab's CNN on the real training images)."""
+    from genlab.gan.judge import train_judge
+
+    folder = tmp_path_factory.mktemp("judge") / "cnn"
+    return train_judge(folder, REAL_DATA, quiet=True, epochs=2, patience=None)
+
+
+def test_a_short_real_run_beats_an_untrained_generator(judge: Path, tmp_path: Path) -> None:
+    out = tmp_path / "fc"
+    args = ["gan", "train", "fashion", "--conditional", "--classes", "trouser,sneaker,bag"]
+    args += ["--epochs", "1", "--final-samples", "2000", "--data-dir", str(REAL_DATA)]
+    args += ["--judge", str(judge), "--out", str(out), "--quiet", "--no-report"]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    trained = summary["metrics"]
+    run = genlab.gan.load(out)
+    torch.manual_seed(0)
+    untrained = ConvGenerator(run.config.latent_dim, 10, run.config.width).eval()
+    samples = generate(untrained, run.data, 2000, seed=final_noise_seed(0))
+    baseline = run.data.test_figures(samples)
+    assert trained["fid_judge"] < 0.25 * baseline["fid_judge"]
+    assert trained["class_fidelity"] > 0.8  # three easy classes after one epoch
+    assert trained["floor_fid_judge"] < trained["fid_judge"]
+
+    assert main(["report", str(out)]) == 0
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium for the browser check")
+    browser = DevTools(chromium, tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        images = check_page(browser, out / "report.html", tmp_path / "image_gan.png")
+    finally:
+        browser.close()
+    shown = {i["file"] for i in images}
+    assert {"generated.png", "classes.png", "training.gif"} <= shown
