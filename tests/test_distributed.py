@@ -152,3 +152,36 @@ def test_two_process_curve_gan(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "sine" / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["ranks_consistent"] is True
     assert summary["epochs_run"] == 6 and "relation_nrmse" in summary["metrics"]
+
+
+def test_two_process_conditional_image_gan(tmp_path: Path) -> None:
+    from conftest import write_fashion
+    from genlab.gan.judge import train_judge
+
+    fashion = write_fashion(tmp_path / "fashion", n_train=300, n_test=100)
+    judge = train_judge(tmp_path / "judge", fashion, quiet=True, epochs=2)
+    result = torchrun(
+        "gan",
+        "train",
+        "fashion",
+        "--conditional",
+        "--classes",
+        "0,1,2",
+        "--epochs",
+        "2",
+        "--final-samples",
+        "300",
+        "--data-dir",
+        str(fashion),
+        "--judge",
+        str(judge),
+        "--quiet",
+        "--no-plots",
+        "--no-report",
+        "--out",
+        str(tmp_path / "images"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "images" / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["ranks_consistent"] is True
+    assert summary["epochs_run"] == 2 and "class_fidelity" in summary["metrics"]

@@ -284,3 +284,9 @@ def test_data_show_writes_a_grid(fashion: Path, tmp_path: Path) -> None:
     assert main([*args, "--out", str(out)]) == 0
     with Image.open(out) as image:
         assert image.size[0] > 100
+
+
+def test_print_run_is_short(conditional_run: Path) -> None:
+    text = repr(genlab.gan.load(conditional_run))
+    assert text.startswith("<genlab GAN on Fashion-MNIST") and "fid_judge" in text
+    assert len(text) < 300 and "\n" not in text

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 import genlab.gan
-from genlab import report
 from genlab.cli import main
 from genlab.gan.engine import final_noise_seed, generate
 from genlab.models.image_gan import ConvGenerator

@@ -279,6 +279,12 @@ class ClassifierRun:
             for path, label, score in zip(paths, labels.tolist(), scores.tolist(), strict=True)
         ]
 
+    def __repr__(self) -> str:
+        accuracy = self.summary.get("test_accuracy")
+        figure = f", test accuracy {accuracy:.4f}" if isinstance(accuracy, float) else ""
+        where = f", {self.out_dir}" if self.out_dir is not None else ""
+        return f"<genlab classifier: {self.config.task} {self.config.model}{figure}{where}>"
+
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td>{k}</td><td>{v:.4f}</td></tr>"

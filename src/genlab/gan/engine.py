@@ -224,6 +224,11 @@ class WeightAverage:
     def update(self) -> None:
         """Move the averages a step toward the source's current weights."""
         torch._foreach_lerp_(self._avg, self._src, 1.0 - self.decay)
+        self.copy_buffers()
+
+    @torch.no_grad()
+    def copy_buffers(self) -> None:
+        """The source's buffers (batch-norm running statistics) into the average's."""
         for mine, theirs in zip(self._avg_buffers, self._src_buffers, strict=True):
             mine.copy_(theirs)
 
@@ -361,6 +366,13 @@ class GanRun:
     def warnings(self, figures: dict[str, Any]) -> list[str]:
         """The data's warnings about these figures (mode collapse, a tiny test part)."""
         return self.data.warnings(figures)
+
+    def __repr__(self) -> str:
+        metrics = self.summary.get("metrics", {})
+        value = metrics.get(self.data.monitor)
+        figure = f", {self.data.monitor} {value:.4g} (test part)" if value is not None else ""
+        where = f", {self.out_dir}" if self.out_dir is not None else ""
+        return f"<genlab GAN on {self.data.name}{figure}{where}>"
 
     def _repr_html_(self) -> str:
         metrics = self.summary.get("metrics", {})
@@ -570,6 +582,11 @@ class _Setup:
             if self.average is not None:
                 self.average.update()
             steps += 1
+        if ctx.enabled and has_batch_statistics(self.generator):
+            # each rank's running statistics saw its own shards: take rank 0's everywhere
+            ctx.broadcast_buffers(self.generator)
+            if self.average is not None:
+                self.average.copy_buffers()
         totals = ctx.all_reduce_sum(totals) / ctx.world_size
         row: dict[str, Any] = {
             "d_loss": float(totals[0]) / steps,

@@ -8,8 +8,9 @@ network, another scale), ``kid_judge`` the kernel distance, precision/recall k-N
 and the predicted classes give coverage and fidelity.
 
 The default judge is genlab's CNN (``genlab classify train --model cnn --seed 0 --epochs 20
---min-delta 1e-4``, otherwise genlab's settings), trained once on the 60,000 training images (its own train/validation split of
-them; the test images are never used to train or choose it) and cached in
+--min-delta 1e-4``, otherwise genlab's settings), trained once on the 60,000 training images
+(its own train/validation split of them; the test images are never used to train or choose
+it) and cached in
 ``GENLAB_CACHE_DIR/judges/cnn-seed0`` (default: the user cache folder,
 ``~/.cache/genlab/judges/cnn-seed0`` on Linux). ``--judge RUN`` takes any 10-class genlab
 classifier run instead. A run's ``summary.json`` names the judge by folder and by the

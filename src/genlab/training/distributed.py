@@ -60,6 +60,13 @@ class DistContext:
         dist.broadcast(value, src=0)
         return bool(value.item())
 
+    def broadcast_buffers(self, module: torch.nn.Module) -> None:
+        """Rank 0's buffers (batch-norm running statistics) in ``module`` on every rank:
+        each rank updates them from its own shard of a batch."""
+        if self.enabled:
+            for buffer in module.buffers():
+                dist.broadcast(buffer, src=0)
+
     def same_everywhere(self, tensor: torch.Tensor) -> bool:
         """Whether ``tensor`` is bit-identical on every rank."""
         if not self.enabled:
