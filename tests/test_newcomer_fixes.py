@@ -61,3 +61,87 @@ def test_export_into_a_missing_folder_says_so(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "does not exist" in err[0]
     assert not target.parent.exists()
+
+
+def test_epoch_axes_have_whole_number_ticks(tmp_path: Path) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    from genlab import plots
+
+    captured = {}
+    original = plots._save
+
+    def keep(fig, path):  # noqa: ANN001, ANN202
+        captured["ax"] = fig.axes[0]
+        return original(fig, path)
+
+    plots._save = keep
+    try:
+        history = [{"epoch": e, "loss": 1.0 / e} for e in (1, 2, 3)]
+        plots.plot_curves(history, ["loss"], tmp_path / "loss.png")
+    finally:
+        plots._save = original
+    ticks = [t for t in captured["ax"].get_xticks() if 1 <= t <= 3]
+    assert isinstance(captured["ax"].xaxis.get_major_locator(), MaxNLocator)
+    assert all(float(t).is_integer() for t in ticks)
+
+
+def test_generated_over_real_shows_both_sets(tmp_path: Path) -> None:
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from genlab import plots
+
+    x = torch.rand(4000) * 10
+    real = torch.stack([x, torch.sin(x)], 1)
+    generated = real + 0.01 * torch.randn_like(real)  # a good generator: right on top
+    path = plots.plot_generated_vs_real(real, generated, tmp_path / "g.png")
+    pixels = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    reddish = ((r > 150) & (g < 140) & (b < 140)).sum()
+    greenish = ((g > 90) & (r < 120) & (b < 120)).sum()
+    assert reddish > 500 and greenish > 500  # neither set hides the other
+
+
+def test_interpolation_plot_has_a_legend(tmp_path: Path) -> None:
+    import torch
+
+    from genlab import plots
+
+    captured = {}
+    original = plots._save
+
+    def keep(fig, path):  # noqa: ANN001, ANN202
+        captured["ax"] = fig.axes[0]
+        return original(fig, path)
+
+    plots._save = keep
+    try:
+        walks = torch.randn(3, 5, 2)
+        plots.plot_interpolation(torch.randn(200, 2), walks, tmp_path / "w.png")
+    finally:
+        plots._save = original
+    legend = captured["ax"].get_legend()
+    assert legend is not None
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert "walk start" in texts and "walk end" in texts and "real data" in texts
+
+
+def test_report_rounds_numbers_and_shows_no_null(tmp_path: Path) -> None:
+    from genlab.report import _cell
+
+    assert _cell("31.8323") == "31.8323"  # under 100: four decimals
+    assert _cell("131.8323") == "131.8"  # seconds and the like: one decimal
+    assert _cell("0.123456789") == "0.1235"
+    assert _cell("12") == "12"
+    assert _cell("") == "—" and _cell(None) == "—"
+
+
+def test_index_lists_each_run_once(tmp_path: Path) -> None:
+    from genlab import report
+    from tests.test_report import write_gan_run
+
+    run = write_gan_run(tmp_path / "gan-exp")
+    index = report.write_index(tmp_path, [run, run, tmp_path / "gan-exp"])
+    assert "1 run;" in index.read_text()

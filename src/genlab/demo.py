@@ -10,6 +10,7 @@ everything is.
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from genlab.book import SOURCES, figures_for
@@ -77,7 +78,16 @@ def main(argv: list[str] | None = None) -> int:
     for source in book_sources(jobs):
         print(f"  - {source}")
     print(f"\nPlots: {out}/*/plots/")
-    print(f"Reports, one page per run: {write_index(out, [row[-1] for row in rows])}")
+    index = write_index(out, list(dict.fromkeys(row[-1] for row in rows)))  # each run once
+    print(f"Reports, one page per run: {index}")
+    print(f"Open it in a browser: {index.resolve().as_uri()}")
+    multiclass = shlex.quote(str(out / "fm-multiclass"))
+    print("Try next:")
+    if not args.no_gans:
+        gan = shlex.quote(str(out / "gan-fashion"))
+        print(f"  genlab gan sample {gan} -n 64 --class bag --out bags.png")
+    print(f"  genlab classify predict {multiclass} --image your_photo.png")
+    print(f"  genlab report {multiclass}")
     return 0
 
 

@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def _save(fig: Any, path: str | Path) -> Path:
@@ -41,6 +43,7 @@ def plot_curves(
             best_epoch, color="grey", linestyle="--", linewidth=1, label=f"best epoch {best_epoch}"
         )
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -156,17 +159,27 @@ def _draw_samples(
         ax.set_ylabel("share")
     else:
         names = list(columns) if columns else ["x", "y"]
-        ax.plot(real[:, 0], real[:, 1], ".", color="red", markersize=2, alpha=0.5, label="real")
-        if generated is not None:
+        if generated is not None:  # under the real points, so that both stay visible
             ax.plot(
                 generated[:, 0],
                 generated[:, 1],
                 "*",
                 color="green",
                 markersize=3,
-                alpha=0.6,
+                alpha=0.35,
                 label="generated",
+                zorder=2,
             )
+        ax.plot(
+            real[:, 0],
+            real[:, 1],
+            ".",
+            color="red",
+            markersize=1.5,
+            alpha=0.6,
+            label="real",
+            zorder=3,
+        )
         if limits is not None:
             ax.set_xlim(*limits[0])
             ax.set_ylim(*limits[1])
@@ -279,6 +292,30 @@ def plot_interpolation(
             )
             ax.plot(walk[0, 0], walk[0, 1], "o", color=colours[k], markersize=8, fillstyle="none")
             ax.plot(walk[-1, 0], walk[-1, 1], "s", color=colours[k], markersize=8, fillstyle="none")
+        legend_marks = [
+            Line2D([], [], marker=".", linestyle="", color="lightgrey", label="real data"),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                color="black",
+                fillstyle="none",
+                label="walk start",
+            ),
+            Line2D(
+                [], [], marker="s", linestyle="", color="black", fillstyle="none", label="walk end"
+            ),
+            Line2D(
+                [],
+                [],
+                marker=".",
+                linestyle="-",
+                color=colours[0],
+                label="a walk (points: step, dark to light)",
+            ),
+        ]
+        ax.legend(handles=legend_marks, loc="best", fontsize=8)
         limits = _axis_limits(real_array)
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
@@ -288,7 +325,9 @@ def plot_interpolation(
     else:
         steps = np.arange(walks_array.shape[1])
         for k, walk in enumerate(walks_array):
-            ax.plot(steps, walk, "o-", color=colours[k], markersize=4)
+            ax.plot(steps, walk, "o-", color=colours[k], markersize=4, label=f"walk {k + 1}")
+        ax.legend(loc="best", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("step along the walk")
         ax.set_ylabel(columns[0] if columns else "value")
     ax.set_title(title)

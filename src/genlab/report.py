@@ -641,7 +641,7 @@ def metrics_section(summary: Mapping[str, Any], metrics_path: Path) -> str:
         note = f"All {len(rows):,} rows of <code>metrics.csv</code>; the best epoch is highlighted."
     table = _table(
         columns,
-        ([_esc(rows[i].get(c) or "") for c in columns] for i in chosen),
+        ([_esc(_cell(rows[i].get(c))) for c in columns] for i in chosen),
         numeric=[True] * len(columns),
         row_classes=["best" if rows[i].get("epoch") == best else "" for i in chosen],
     )
@@ -649,6 +649,22 @@ def metrics_section(summary: Mapping[str, Any], metrics_path: Path) -> str:
         f'<section id="metrics"><h2>Metrics per epoch</h2><p class="note">{note}</p>'
         f"{table}</section>"
     )
+
+
+def _cell(text: str | None) -> str:
+    """A metrics.csv cell for people: whole numbers as they are, others rounded (four
+    decimals, one from 100 up: ``31.8 s``, not ``31.8323``); empty cells a dash."""
+    if text is None or text == "":
+        return "—"
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if value.is_integer() and "." not in text and "e" not in text.lower():
+        return f"{int(value):,}"
+    if math.isfinite(value) and abs(value) >= 100:
+        return f"{value:,.1f}"
+    return format_value(value)
 
 
 def _summary_line(summary: Mapping[str, Any], config: Mapping[str, Any]) -> str:
@@ -748,7 +764,8 @@ def write_index(
     root_dir = Path(root_dir)
     path = Path(out) if out is not None else root_dir / INDEX_FILE
     rows = []
-    for run_dir in map(Path, run_dirs):
+    unique = {Path(d).resolve(): Path(d) for d in run_dirs}  # each run once
+    for run_dir in unique.values():
         report = run_dir / REPORT_FILE
         if _stale(report, run_dir / runs.SUMMARY_FILE):
             write_report(run_dir)

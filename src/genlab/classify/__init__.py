@@ -140,6 +140,8 @@ def predict_indices(
 def predict_images(
     run: RunLike, paths: Sequence[str | Path], invert: bool = True
 ) -> list[ImagePrediction]:
-    """Predictions for image files (PNG, JPEG, ...; resized to 28x28, light backgrounds
-    inverted unless ``invert=False``)."""
+    """Predictions for image files (PNG, JPEG, ...), each with its three likeliest classes
+    (``top``). Each image is prepared as Fashion-MNIST's were: trimmed to the item, resized so
+    its longest side is 28 pixels, centred, and inverted if the item is darker than its
+    background (a light background) unless ``invert=False``."""
     return _as_run(run).predict_images(paths, invert)

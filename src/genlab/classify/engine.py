@@ -179,13 +179,15 @@ class ImagePrediction:
 
     ``score`` is the probability of the positive class (binary: ``score_name`` is
     ``"p(Ankle boot)"``) or the softmax probability of the predicted class (multiclass:
-    ``"confidence"``).
+    ``"confidence"``). ``top`` holds the likeliest classes, most probable first, with their
+    probabilities: three of ten (multiclass), or both classes (binary).
     """
 
     path: str
     label: str
     score: float
     score_name: str
+    top: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -263,8 +265,9 @@ class ClassifierRun:
     def predict_images(
         self, paths: Sequence[str | Path], invert: bool = True
     ) -> list[ImagePrediction]:
-        """Predictions for image files (any size, grayscale or colour; see
-        :func:`~genlab.data.fashion_mnist.load_image` for ``invert``)."""
+        """Predictions for image files (any size, grayscale or colour), each with its three
+        likeliest classes; the images are trimmed, centred and inverted like Fashion-MNIST's
+        (see :func:`~genlab.data.fashion_mnist.load_image` for ``invert``)."""
         if isinstance(paths, (str, Path)) or not paths:
             raise ConfigError("--image needs a list of one or more image files")
         images = torch.stack([load_image(path, invert=invert) for path in paths])
@@ -272,11 +275,20 @@ class ClassifierRun:
         labels = logits_to_labels(logits, self.config.task, self.config.threshold)
         if self.config.task == "binary":
             scores, score_name = torch.sigmoid(logits.squeeze(1)), f"p({self.class_names[1]})"
+            probabilities = torch.stack([1 - scores, scores], dim=1)
         else:
-            scores, score_name = torch.softmax(logits, dim=1).max(dim=1).values, "confidence"
+            probabilities, score_name = torch.softmax(logits, dim=1), "confidence"
+            scores = probabilities.max(dim=1).values
+        best = probabilities.topk(min(3, probabilities.shape[1]), dim=1)
+        tops = [
+            tuple((self.class_names[i], p) for i, p in zip(idx, ps, strict=True))
+            for idx, ps in zip(best.indices.tolist(), best.values.tolist(), strict=True)
+        ]
         return [
-            ImagePrediction(str(path), self.class_names[label], float(score), score_name)
-            for path, label, score in zip(paths, labels.tolist(), scores.tolist(), strict=True)
+            ImagePrediction(str(path), self.class_names[label], float(score), score_name, top)
+            for path, label, score, top in zip(
+                paths, labels.tolist(), scores.tolist(), tops, strict=True
+            )
         ]
 
     def __repr__(self) -> str:

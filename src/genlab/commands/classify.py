@@ -120,13 +120,21 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
         "predict",
         help="predict test images by index, or your own images",
         description="Print the predicted class of test images (--index) "
-        "or of image files (--image; any grayscale or colour image, "
-        "resized to 28x28).",
+        "or of image files (--image; with the three likeliest classes). "
+        "Your own images work best with one item, whole and in view, on a plain background; "
+        "photos and drawings both do. Each is prepared as Fashion-MNIST's were: trimmed to "
+        "the item, resized so its longest side is 28 pixels, centred on a square and "
+        "inverted if the background is light (Fashion-MNIST items are light on dark).",
     )
     predict.add_argument("run", metavar="RUN", help="run folder (or model.pt)")
     what = predict.add_mutually_exclusive_group(required=True)
     what.add_argument("--index", type=int, nargs="+", metavar="I", help="test-set indices")
-    what.add_argument("--image", nargs="+", metavar="FILE", help="image files (PNG, JPEG, ...)")
+    what.add_argument(
+        "--image",
+        nargs="+",
+        metavar="FILE",
+        help="image files (PNG, JPEG, ...): one item each, whole, on a plain background",
+    )
     predict.add_argument(
         "--no-invert",
         action="store_true",
@@ -210,5 +218,9 @@ def run_predict(args: argparse.Namespace) -> int:
         return 0
     between = " = " if run.config.task == "binary" else " "  # "p(Ankle boot) = ", "confidence "
     for p in classify.predict_images(run, args.image, invert=not args.no_invert):
-        print(f"{p.path}: prediction is {p.label} ({p.score_name}{between}{p.score:.3f})")
+        top = ", ".join(f"{name} {probability:.3f}" for name, probability in p.top)
+        print(
+            f"{p.path}: prediction is {p.label} ({p.score_name}{between}{p.score:.3f}); "
+            f"top {len(p.top)}: {top}"
+        )
     return 0

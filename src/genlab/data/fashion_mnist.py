@@ -21,11 +21,15 @@ import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from genlab.errors import DataError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",
@@ -329,24 +333,107 @@ def load_classification_data(
     )
 
 
+#: How far a pixel may be from the background colour (a share of 0-255, in any RGB channel)
+#: and still count as background when an image is trimmed to its item. Fashion-MNIST used 5%
+#: on studio shots; photos of an item on paper or a table need a little more.
+TRIM_TOLERANCE = 0.1
+#: The share of a border row's or column's pixels that may stand out (specks, noise) and the
+#: row or column still be trimmed as background.
+TRIM_SPECKS = 0.01
+#: Larger image files are first reduced to this many pixels on their longest side.
+LARGEST_SIDE = 1024
+
+
+def _as_rgb(img: Image.Image) -> np.ndarray:
+    """A PIL image -> (H, W, 3) float RGB, at most :data:`LARGEST_SIDE` pixels a side;
+    transparent pixels become a uniform background, white behind a dark item and black
+    behind a light one."""
+    transparent = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+    img = img.convert("RGBA" if transparent else "RGB")
+    img.thumbnail((LARGEST_SIDE, LARGEST_SIDE))  # quicker; the item ends up 28 pixels anyway
+    if not transparent:
+        return np.asarray(img, dtype=np.float32)
+    rgba = np.asarray(img, dtype=np.float32)
+    rgb, alpha = rgba[..., :3], rgba[..., 3:] / 255.0
+    weight = float(alpha.sum())
+    item_level = float((rgb.mean(axis=2, keepdims=True) * alpha).sum()) / max(weight, 1e-6)
+    canvas = 255.0 if item_level < 127.5 else 0.0
+    return rgb * alpha + canvas * (1.0 - alpha)
+
+
+def item_box(rgb: np.ndarray, background: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right), ends exclusive, of the item in an (H, W, 3) image: the
+    border rows and columns of the ``background`` colour trimmed; None if nothing is left."""
+    differs = (np.abs(rgb - background).max(axis=2) > TRIM_TOLERANCE * 255).astype(np.float32)
+    rows = np.flatnonzero(differs.mean(axis=1) > TRIM_SPECKS)
+    cols = np.flatnonzero(differs.mean(axis=0) > TRIM_SPECKS)
+    if rows.size == 0 or cols.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def prepare_image(pixels: np.ndarray, invert: bool = True, name: str = "the image") -> torch.Tensor:
+    """An (H, W) grey or (H, W, 3) RGB image, 0-255 -> uint8 (28, 28) made as Fashion-MNIST was.
+
+    As the dataset's paper describes (Xiao et al. 2017): trimmed to the item (the border rows
+    and columns of the background colour, the median colour of the image's edge, are removed),
+    resized so the item's longest side is 28 pixels (aspect ratio kept), centred on a square
+    canvas of the background colour and turned to grey levels. With ``invert`` the image is
+    then mapped so the background is black: an item darker than its background (a light
+    background) is inverted, since Fashion-MNIST items are light on a dark background.
+    Without it the grey levels are kept as they are. A :class:`DataError` names ``name`` when
+    nothing stands out from the background.
+    """
+    from PIL import Image
+
+    rgb = np.asarray(pixels, dtype=np.float32)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape:
+        raise DataError(f"{name} must be an (H, W) or (H, W, 3) image; got shape {rgb.shape}")
+    edge = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    background = np.median(edge, axis=0)
+    box = item_box(rgb, background)
+    if box is None:
+        raise DataError(
+            f"{name} is blank: no item stands out from its background "
+            f"(every pixel is within {TRIM_TOLERANCE:.0%} of one colour)"
+        )
+    top, bottom, left, right = box
+    luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as PIL's "L"
+    gray = rgb[top:bottom, left:right] @ luma
+    level = float(background @ luma)
+    height, width = gray.shape
+    scale = IMAGE_SIZE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    item = Image.fromarray(np.ascontiguousarray(gray)).resize(size, Image.Resampling.LANCZOS)
+    canvas = Image.new("F", (IMAGE_SIZE, IMAGE_SIZE), level)
+    canvas.paste(item, ((IMAGE_SIZE - size[0]) // 2, (IMAGE_SIZE - size[1]) // 2))
+    square = np.asarray(canvas, dtype=np.float32)
+    if invert:
+        if float((gray - level).mean()) < 0:  # a darker item: a light background, inverted
+            square = (level - square) * (255.0 / max(level, 1.0))
+        else:
+            square = (square - level) * (255.0 / max(255.0 - level, 1.0))
+    return torch.from_numpy(np.clip(square.round(), 0, 255).astype(np.uint8))
+
+
 def load_image(path: str | Path, invert: bool = True) -> torch.Tensor:
     """Any image file -> (1, 28, 28) float in [-1, 1], a light item on a dark background.
 
-    Colour images are turned to grayscale and resized to 28x28. With ``invert``, an image
-    whose border is light on average (a light background) is inverted to match Fashion-MNIST.
+    Any size, grey or colour; transparent pixels count as background and a photo's EXIF
+    rotation is applied. The item is trimmed, resized, centred and (with ``invert``, when it
+    is darker than its background) inverted as Fashion-MNIST's items were: see
+    :func:`prepare_image`.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as img:
-            gray = img.convert("L").resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.LANCZOS)
-            pixels = torch.from_numpy(np.array(gray, dtype=np.uint8))  # (28, 28)
+            rgb = _as_rgb(ImageOps.exif_transpose(img))
     except FileNotFoundError as exc:
         raise DataError(f"--image {path} does not exist") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise DataError(f"--image {path} is not a readable image file") from exc
-    if invert:
-        border = torch.cat([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]).float()
-        if border.mean() > 127:  # a light background: invert to match Fashion-MNIST
-            pixels = 255 - pixels
+    pixels = prepare_image(rgb, invert=invert, name=f"--image {path}")
     return to_model_input(pixels.unsqueeze(0))[0]

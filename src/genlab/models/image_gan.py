@@ -8,10 +8,10 @@ Model space is what the engine sees: flat images ``(B, 784)`` in [-1, 1] (the bo
 * :class:`ConvGenerator` / :class:`ConvDiscriminator`: genlab's default, a small DCGAN-style
   pair (Radford et al. 2016). G: noise (+ a learned class embedding) -> Linear -> 7x7 maps ->
   two stride-2 transposed convolutions (batch norm, ReLU) -> 28x28, Tanh. D: two stride-2
-  convolutions (LeakyReLU 0.2) -> one logit, with spectral normalisation on every layer
-  (Miyato et al. 2018: it keeps the discriminator 1-Lipschitz, so the non-saturating loss
-  stays informative without batch norm in D) and, when conditional, a projection term
-  ``<embed(y), h>`` (Miyato & Koyama 2018).
+  convolutions (LeakyReLU 0.2) -> one logit and, when conditional, a projection term
+  ``<embed(y), h>`` (Miyato & Koyama 2018). Measured on Fashion-MNIST (validation
+  ``fid_judge`` after two epochs): spectral normalisation in a D as wide as G left D too weak
+  (209, D loss near chance); a plain D twice as wide learned faster (142).
 * The book's chapter-4 pair is the plain MLPs of :mod:`genlab.models.gan` (G 100-256-512-
   1024-784 ReLU/Tanh, D 784-1024-512-256-1 LeakyReLU 0.2, dropout 0.3): unconditional.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.parametrizations import spectral_norm
 
 from genlab.models.gan import LEAKY_SLOPE
 
@@ -72,22 +71,24 @@ class ConvGenerator(nn.Module):
 
 
 class ConvDiscriminator(nn.Module):
-    """Flat images ``(B, 784)`` (+ labels) -> one logit per image ``(B, 1)``; spectral norm
-    on every layer; a class projection when conditional."""
+    """Flat images ``(B, 784)`` (+ labels) -> one logit per image ``(B, 1)``; a class
+    projection when conditional. ``width`` channels, then ``2 * width``."""
 
-    def __init__(self, n_classes: int = 0, width: int = 32) -> None:
+    def __init__(self, n_classes: int = 0, width: int = 64) -> None:
         super().__init__()
         self.n_classes = int(n_classes)
         features = 2 * width * 7 * 7
         self.features = nn.Sequential(
-            spectral_norm(nn.Conv2d(1, width, 4, 2, 1)),  # 28 -> 14
+            nn.Conv2d(1, width, 4, 2, 1),  # 28 -> 14
             nn.LeakyReLU(LEAKY_SLOPE),
-            spectral_norm(nn.Conv2d(width, 2 * width, 4, 2, 1)),  # 14 -> 7
+            nn.Conv2d(width, 2 * width, 4, 2, 1),  # 14 -> 7
             nn.LeakyReLU(LEAKY_SLOPE),
             nn.Flatten(),
         )
-        self.out = spectral_norm(nn.Linear(features, 1))
-        self.embed = spectral_norm(nn.Embedding(n_classes, features)) if n_classes else None
+        self.out = nn.Linear(features, 1)
+        self.embed = nn.Embedding(n_classes, features) if n_classes else None
+        if self.embed is not None:
+            nn.init.zeros_(self.embed.weight)  # the projection starts neutral
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 784) [+ (B,)] -> (B, 1) logits."""
@@ -102,5 +103,7 @@ class ConvDiscriminator(nn.Module):
 def build_conv_networks(
     latent_dim: int, n_classes: int = 0, width: int = 32
 ) -> tuple[ConvGenerator, ConvDiscriminator]:
-    """genlab's image pair: (generator, discriminator) for 28x28 images."""
-    return ConvGenerator(latent_dim, n_classes, width), ConvDiscriminator(n_classes, width)
+    """genlab's image pair for 28x28 images: a generator of ``width`` channels and a
+    discriminator twice as wide (measured: a discriminator as narrow as the generator is too
+    weak to teach it)."""
+    return ConvGenerator(latent_dim, n_classes, width), ConvDiscriminator(n_classes, 2 * width)
