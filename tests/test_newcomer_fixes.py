@@ -145,3 +145,74 @@ def test_index_lists_each_run_once(tmp_path: Path) -> None:
     run = write_gan_run(tmp_path / "gan-exp")
     index = report.write_index(tmp_path, [run, run, tmp_path / "gan-exp"])
     assert "1 run;" in index.read_text()
+
+
+class _Recorder:
+    """A reporter that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.shown: list[dict] = []
+
+    def start(self, total: int, description: str = "", initial: int = 0) -> None:
+        pass
+
+    def log(self, step: int, row: object) -> None:
+        pass
+
+    def update(self, step: int, values: dict) -> None:
+        self.shown.append(dict(values))
+
+    def message(self, text: str) -> None:
+        self.messages.append(text)
+
+    def close(self) -> None:
+        pass
+
+
+def test_gan_progress_shows_early_stopping_and_ends_with_one_line(tmp_path: Path) -> None:
+    import genlab.gan
+
+    recorder = _Recorder()
+    genlab.gan.train(
+        "sine",
+        out=tmp_path / "s",
+        reporter=recorder,
+        epochs=200,
+        eval_every=1,
+        patience=1,
+        plots=False,
+        final_samples=300,
+    )
+    assert any("no better for" in values for values in recorder.shown)
+    assert recorder.shown[-1]["no better for"] == "1/1 checks"
+    end = [m for m in recorder.messages if "kept the generator of epoch" in m]
+    assert len(end) == 1 and end[0].startswith("stopped early at epoch")
+
+
+def test_resume_says_where_it_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    import genlab.gan
+    from genlab.errors import Interrupted
+    from genlab.gan import curves
+
+    out = tmp_path / "r"
+    calls = {"n": 0}
+    original = curves.CurveGanData.real_batches
+
+    def interrupting(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(curves.CurveGanData, "real_batches", interrupting)
+    with pytest.raises(Interrupted):
+        genlab.gan.train("sine", out=out, epochs=6, plots=False, quiet=True, final_samples=300)
+    monkeypatch.setattr(curves.CurveGanData, "real_batches", original)
+    recorder = _Recorder()
+    genlab.gan.train("sine", out=out, resume=True, reporter=recorder, plots=False)
+    first = recorder.messages[0]
+    assert first.startswith("resuming from epoch ") and first.endswith(f" of {out}")
+    assert 1 <= int(first.split()[3]) < 6

@@ -63,8 +63,8 @@ HEADLINE_KEYS: dict[str, tuple[str, ...]] = {
         "train_seconds",
     ),
     "curve": (
-        "best_value",
         "metrics.relation_median_rel_error",
+        "metrics.relation_nrmse",
         "metrics.w1",
         "metrics.precision",
         "metrics.recall",
@@ -103,6 +103,7 @@ LABELS = {
     "seconds_per_epoch": "seconds per epoch",
     "best_value": "best monitored value",
     "metrics.relation_median_rel_error": "median relative error of y",
+    "metrics.relation_nrmse": "RMSE of y vs the formula / std of y",
     "metrics.validity": "validity",
     "metrics.coverage": "coverage",
     "metrics.covered": "valid values generated",
@@ -661,7 +662,7 @@ def _cell(text: str | None) -> str:
     except ValueError:
         return text
     if value.is_integer() and "." not in text and "e" not in text.lower():
-        return f"{int(value):,}"
+        return text  # epochs, counts: as written
     if math.isfinite(value) and abs(value) >= 100:
         return f"{value:,.1f}"
     return format_value(value)

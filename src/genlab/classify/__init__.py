@@ -80,8 +80,9 @@ def train(
     overwrite: bool = False,
     resume: bool = False,
     plots: bool = True,
+    seeds: Sequence[int] | None = None,
     **settings: Any,
-) -> ClassifierRun:
+) -> Any:
     """Train a Fashion-MNIST classifier and evaluate it on the test set.
 
     ``settings`` are :class:`~genlab.config.ClassifierConfig` fields (``epochs``,
@@ -91,8 +92,22 @@ def train(
     PNGs). ``resume=True`` goes on with the unfinished run in ``out``, with its stored
     settings: any of ``task``, ``model``, ``preset`` or ``settings`` given here must agree
     with them (``device`` and ``data_dir`` may change). Progress shows as a bar unless
-    ``quiet``.
+    ``quiet``. ``seeds=[0, 1, ...]`` trains once per seed into ``out/seed-N`` and returns a
+    :class:`~genlab.repeats.Repeated` (the spread of the figures in ``out/summary.json``).
     """
+    if seeds is not None:
+        from genlab.repeats import run_seeds
+
+        if resume:
+            raise ConfigError("--resume goes on with one run: resume each seed-N folder")
+
+        def one(seed: int, folder: Path | None) -> ClassifierRun:
+            return train(
+                task, model, out=folder, preset=preset, quiet=quiet, reporter=reporter,
+                overwrite=overwrite, plots=plots, **{**settings, "seed": seed},
+            )  # fmt: skip
+
+        return run_seeds(one, seeds, out, overwrite=overwrite)
     config = make_config(task, model, preset, **settings)
     given = {"task": task, "model": model, "preset": preset, **settings}
     return train_classifier(

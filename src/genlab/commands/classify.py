@@ -11,8 +11,10 @@ from genlab.commands.common import (
     finish_reporter,
     overrides,
     print_figures,
+    report_seeds,
     reporter_for,
     run_dir_from_args,
+    seeds_of,
 )
 from genlab.commands.report import add_report_flag, report_after_training
 from genlab.config import PRESETS, TASKS, ClassifierConfig
@@ -163,6 +165,16 @@ SETTING_FLAGS = (
 def run_train(args: argparse.Namespace) -> int:
     """``genlab classify train``."""
     out, resume = run_dir_from_args(args)
+    seeds = seeds_of(args)
+    if seeds:
+        settings = {k: v for k, v in overrides(args, SETTING_FLAGS).items() if k != "seed"}
+        repeated = classify.train(
+            args.task, args.model, preset=args.preset, out=out, quiet=args.quiet,
+            overwrite=args.overwrite, resume=resume, plots=not args.no_plots, seeds=seeds,
+            **settings,
+        )  # fmt: skip
+        report_seeds(repeated)
+        return 0
     reporter = reporter_for(args, out)
     run = classify.train(
         args.task,

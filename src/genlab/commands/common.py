@@ -49,6 +49,20 @@ def add_training_flags(parser: argparse.ArgumentParser, defaults: dict[str, Any]
         help=f"random seed for data, weights and batches (default {defaults['seed']})",
     )
     group.add_argument("--device", choices=DEVICES, help="where to train (default auto)")
+    group.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="train once per seed into OUT/seed-N; OUT/summary.json and OUT/report.html give "
+        "each headline figure's mean, std, min and max over the seeds",
+    )
+    group.add_argument(
+        "--repeat",
+        type=int,
+        metavar="K",
+        help="as --seeds with K seeds from --seed (default 0): --repeat 5 is --seeds 0 1 2 3 4",
+    )
     out = parser.add_argument_group("output")
     out.add_argument(
         "--out",
@@ -132,3 +146,21 @@ def print_figures(figures: dict[str, Any], title: str = "") -> None:
         else:
             text = str(value)
         print(f"  {key.ljust(width)}  {text}")
+
+
+def seeds_of(args: argparse.Namespace) -> list[int]:
+    """The seeds of ``--seeds`` / ``--repeat`` ([] for one run)."""
+    from genlab.repeats import seeds_from
+
+    first = args.seed if getattr(args, "seed", None) is not None else 0
+    return seeds_from(getattr(args, "seeds", None), getattr(args, "repeat", None), first)
+
+
+def report_seeds(repeated: Any) -> None:
+    """Print the spread over the seeds and where the files are."""
+    from genlab.repeats import spread_text
+
+    print(spread_text(repeated.summary))
+    if repeated.out_dir is not None:
+        print(f"runs: {repeated.out_dir}/seed-N; spread: {repeated.out_dir}/summary.json, "
+              f"{repeated.out_dir}/report.html")  # fmt: skip

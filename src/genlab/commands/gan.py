@@ -22,8 +22,10 @@ from genlab.commands.common import (
     finish_reporter,
     overrides,
     print_figures,
+    report_seeds,
     reporter_for,
     run_dir_from_args,
+    seeds_of,
 )
 from genlab.commands.report import add_report_flag, report_after_training
 from genlab.config import GAN_ACTIVATIONS, GAN_ARCHITECTURES, GAN_TRANSFORMS, PRESETS, GanConfig
@@ -309,6 +311,16 @@ def run_train(args: argparse.Namespace) -> int:
     import genlab.gan
 
     out, resume = run_dir_from_args(args)
+    seeds = seeds_of(args)
+    if seeds:
+        options = {k: v for k, v in train_options(args).items() if k != "seed"}
+        repeated = genlab.gan.train(
+            args.kind.name, out=out, preset=args.preset, quiet=args.quiet,
+            overwrite=args.overwrite, resume=resume, plots=not args.no_plots,
+            final_samples=args.final_samples, seeds=seeds, **options,
+        )  # fmt: skip
+        report_seeds(repeated)
+        return 0
     reporter = reporter_for(args, out)
     run = genlab.gan.train(
         args.kind.name,

@@ -10,7 +10,7 @@ from genlab.errors import ConfigError, GenlabError
 
 
 def add_parser(groups: argparse._SubParsersAction) -> None:
-    """Register ``report``."""
+    """Register ``report`` and ``compare``."""
     parser = groups.add_parser(
         "report",
         help="write a run's report: one self-contained HTML page",
@@ -29,6 +29,29 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
         "--index", metavar="FILE", help="also write an index page linking every report"
     )
     parser.set_defaults(handler=run_report)
+
+    compare = groups.add_parser(
+        "compare",
+        help="compare finished runs of one kind on one page",
+        description="Write DIR/compare.html (one self-contained page) and print a table: the "
+        "settings that differ between the runs, their headline figures side by side (test "
+        "part), and their training curves overlaid (losses and the validation figure; for "
+        "GANs also each run's samples). Runs of different kinds are refused.",
+    )
+    compare.add_argument("run", nargs="+", metavar="RUN_DIR", help="finished run folders (2+)")
+    compare.add_argument("--out", metavar="DIR", help="folder for compare.html (default: none)")
+    compare.set_defaults(handler=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """``genlab compare RUN_DIR RUN_DIR [...] [--out DIR]``."""
+    import genlab
+
+    result = genlab.compare(args.run, out=args.out)
+    print(result.text())
+    if result.page is not None:
+        print(f"page: {result.page}")
+    return 0
 
 
 def run_report(args: argparse.Namespace) -> int:

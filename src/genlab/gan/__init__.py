@@ -13,6 +13,7 @@ This module is the one way in, for the CLI too: the data kinds come from the reg
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,9 @@ def train(
     resume: bool = False,
     plots: bool = True,
     final_samples: int = FINAL_SAMPLES,
+    seeds: Sequence[int] | None = None,
     **options: Any,
-) -> GanRun:
+) -> Any:
     """Train a GAN on data of ``kind``; report its best generator's test figures.
 
     ``options`` are the data's options (see :func:`make_data`) and any
@@ -90,7 +92,23 @@ def train(
     ``resume=True`` goes on from ``out``'s checkpoint with the data and settings stored
     there; options given now must equal the stored ones (a ConfigError names those that
     differ). ``final_samples``: generated samples behind the reported (test) figures.
+    ``seeds=[0, 1, ...]`` trains once per seed into ``out/seed-N`` and returns a
+    :class:`~genlab.repeats.Repeated` (the spread of the figures in ``out/summary.json``).
     """
+    if seeds is not None:
+        from genlab.repeats import run_seeds
+
+        if resume:
+            raise ConfigError("--resume goes on with one run: resume each seed-N folder")
+
+        def one(seed: int, folder: Path | None) -> GanRun:
+            return train(
+                kind, out=folder, preset=preset, quiet=quiet, reporter=reporter,
+                overwrite=overwrite, plots=plots, final_samples=final_samples,
+                **{**options, "seed": seed},
+            )  # fmt: skip
+
+        return run_seeds(one, seeds, out, overwrite=overwrite)
     found = get_kind(kind)
     given = {k: v for k, v in options.items() if v is not None}
     data_options, config_fields = found.split_options(given)

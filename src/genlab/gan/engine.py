@@ -610,9 +610,16 @@ class _Setup:
             target=data.monitor_target,
         )
         show = ("d_loss", "g_loss", data.monitor, *data.progress_keys)
+        self.progress = Progress(
+            reporter,
+            f"gan {data.name}",
+            show,
+            status=self._stopping_status,
+            run_name=None if run_path is None else str(run_path),
+        )
         out: list[Callback] = [
             self.stop,
-            Progress(reporter, f"gan {data.name}", show),
+            self.progress,
             self.snapshots,
             MetricsFile(
                 None if self.out_dir is None else self.out_dir / runs.METRICS_FILE,
@@ -623,6 +630,31 @@ class _Setup:
         if run_path is not None:  # every rank restores from it; only rank 0 writes it
             out.append(SaveCheckpoint(self._checkpoint(run_path), out))
         return out
+
+    def _stopping_status(self) -> dict[str, Any]:
+        """The progress bar's view of early stopping: the best epoch so far and the checks
+        since it, against the patience."""
+        stopper = self.stop.stopper
+        if not stopper.best_epoch:
+            return {}
+        status: dict[str, Any] = {"best": stopper.best_epoch}
+        if self.config.patience:
+            status["no better for"] = f"{stopper.bad_checks}/{self.config.patience} checks"
+        return status
+
+    def end_line(self, result: LoopResult, best_epoch: int) -> str:
+        """One line on how training ended and which generator was kept."""
+        how = (
+            f"stopped early at epoch {result.epochs_run}"
+            if result.stopped_early
+            else f"ran all {result.epochs_run} epochs"
+        )
+        if not self.config.restore_best:
+            return f"{how}; kept the last generator (--no-restore-best)"
+        return (
+            f"{how}; kept the generator of epoch {best_epoch} (the best {self.data.monitor} "
+            "on the validation part)"
+        )
 
     def _checkpoint(self, run_path: str | Path) -> Checkpoint:
         modules: dict[str, nn.Module] = {
@@ -685,6 +717,7 @@ class _Setup:
         seed = final_noise_seed(self.config.seed)
         final = generate(best, self.data, final_samples, seed=seed)
         best_epoch = stop.stopper.best_epoch or result.epochs_run
+        self.progress.message(self.end_line(result, best_epoch))
         run.summary = {
             "kind": KIND,
             "data": data_summary(self.data),

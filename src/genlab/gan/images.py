@@ -504,7 +504,7 @@ def recommended_config(preset: str) -> GanConfig:
 
     ``"genlab"``: the convolutional pair of :mod:`genlab.models.image_gan` (width 32,
     spectral norm in D, a class projection when conditional), latent 64, batch 64, Adam
-    2e-4 with betas (0.5, 0.999), an exponential average of G's weights (0.999), up to 10
+    2e-4 with betas (0.5, 0.999), an exponential average of G's weights (0.99), up to 10
     epochs with patience 3 checks (see README "Image GANs" for the measurements).
     """
     if preset == "book":
@@ -543,7 +543,7 @@ def recommended_config(preset: str) -> GanConfig:
         patience=3,
         eval_every=1,
         eval_samples=2000,
-        ema=0.999,
+        ema=0.99,
         transform="none",
         plot_every=1,
         threads=0,

@@ -170,17 +170,33 @@ class LRSchedule(Callback):
 class Progress(Callback):
     """A progress bar (or log lines) through ``reporter``, showing the ``show`` figures."""
 
-    def __init__(self, reporter: Reporter | None, description: str, show: Sequence[str]) -> None:
+    def __init__(
+        self,
+        reporter: Reporter | None,
+        description: str,
+        show: Sequence[str],
+        *,
+        status: Callable[[], dict[str, Any]] | None = None,
+        run_name: str | None = None,
+    ) -> None:
         self.reporter = reporter or Reporter()
         self.description = description
         self.show = tuple(show)
+        self.status = status
+        self.run_name = run_name
 
     def on_train_begin(self, state: LoopState) -> None:
+        if state.epoch > 0:
+            where = f" of {self.run_name}" if self.run_name else ""
+            self.reporter.message(f"resuming from epoch {state.epoch}{where}")
         self.reporter.start(state.max_epochs, self.description, initial=state.epoch)
 
     def on_epoch_end(self, state: LoopState, row: dict[str, Any]) -> None:
         self.reporter.log(state.epoch, row)
-        self.reporter.update(state.epoch, {k: row[k] for k in self.show if k in row})
+        shown = {k: row[k] for k in self.show if k in row}
+        if self.status is not None:  # e.g. progress toward early stopping
+            shown.update(self.status())
+        self.reporter.update(state.epoch, shown)
 
     def message(self, text: str) -> None:
         """A line between progress updates (e.g. about Ctrl-C)."""
