@@ -216,3 +216,23 @@ def test_resume_says_where_it_goes_on(tmp_path: Path, monkeypatch: pytest.Monkey
     first = recorder.messages[0]
     assert first.startswith("resuming from epoch ") and first.endswith(f" of {out}")
     assert 1 <= int(first.split()[3]) < 6
+
+
+def test_one_headline_figure_everywhere(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from genlab import report
+    from genlab.cli import main
+
+    out = tmp_path / "sine"
+    args = ["gan", "train", "sine", "--epochs", "4", "--no-plots", "--quiet"]
+    assert main([*args, "--out", str(out), "--final-samples", "500"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["headline"] == "metrics.relation_nrmse"
+    assert printed[1].split()[:2] == ["headline:", "relation_nrmse"]  # the first figure
+    assert report.headline_keys(summary)[0] == "metrics.relation_nrmse"
+    index = report.write_index(tmp_path, [out]).read_text()
+    assert 'data-key="metrics.relation_nrmse"' in index
+    assert "best monitored value" not in index
+    assert "best monitored value" not in (out / "report.html").read_text()

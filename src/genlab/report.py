@@ -244,6 +244,9 @@ def describe(summary: Mapping[str, Any]) -> str:
 def headline_keys(summary: Mapping[str, Any]) -> list[str]:
     """The summary keys the page puts first: the book's for this job, then the kind's."""
     keys = list(figures_for(job_key(summary)))
+    headline = summary.get("headline")  # the run's one headline figure comes first
+    if isinstance(headline, str) and lookup(summary, headline) is not MISSING:
+        keys = [headline, *(k for k in keys if k != headline)]
     kind = summary.get("kind")
     if kind == "gan":
         kind = (summary.get("data") or {}).get("kind")

@@ -336,7 +336,9 @@ def run_train(args: argparse.Namespace) -> int:
     if not run.summary:
         return 0  # under torchrun only rank 0 reports
     s = run.summary
+    headline = s["headline"].removeprefix("metrics.")
     figures: dict[str, Any] = {
+        f"headline: {headline}": with_floors(s["metrics"])[headline],
         "epochs_run": s["epochs_run"],
         "best_epoch": s["best_epoch"],
         "stopped_early": s["stopped_early"],

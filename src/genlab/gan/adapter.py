@@ -140,6 +140,11 @@ class GanAdapter:
 
         write_point_plots(folder, self, history, best_epoch, snapshots, final)
 
+    def headline(self, figures: dict[str, Any]) -> str:
+        """The one test figure (a key of ``figures``) that says how good a run is: shown first
+        by the CLI, the report, the index page and the demo. Default: ``monitor``."""
+        return self.monitor
+
     def warnings(self, figures: dict[str, Any]) -> list[str]:
         """One-line warnings about test figures (mode collapse, a tiny test part); may be
         empty."""

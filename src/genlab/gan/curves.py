@@ -429,6 +429,13 @@ class CurveGanData(GanAdapter):
 
     # ---------------------------------------------------------------- figures
 
+    def headline(self, figures: dict[str, Any]) -> str:
+        """The book's figure for its exp job (median relative error of y); the relation's
+        normalised RMSE where a formula is known; else the scaled Wasserstein-1 distance."""
+        if self.book_reference == "gan-exp" and "relation_median_rel_error" in figures:
+            return "relation_median_rel_error"
+        return "relation_nrmse" if "relation_nrmse" in figures else "w1"
+
     def test_figures(self, samples: torch.Tensor) -> dict[str, float]:
         """:func:`curve_metrics` against the test part (relation figures from the formula;
         out of range: x outside the data's x domain)."""

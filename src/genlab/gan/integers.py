@@ -313,6 +313,10 @@ class IntegerGanData(GanAdapter):
         js_gap = max(0.0, float(metrics["js"]) - (self.js_tolerance + perfect["expected_js"]))
         return validity_gap + coverage_gap + js_gap
 
+    def headline(self, figures: dict[str, Any]) -> str:
+        """Validity: the share of generated integers in the pattern (the book's figure)."""
+        return "validity"
+
     def warnings(self, metrics: dict[str, Any]) -> list[str]:
         """One-line warnings about the figures (mode collapse, invalid samples); may be empty."""
         out: list[str] = []
