@@ -238,7 +238,10 @@ def main() -> None:
     figures["book"]["epoch_seconds"] = round(book_epoch, 1)
     figures["book"]["wall_seconds_50_epochs"] = round(EPOCHS * book_epoch, 1)
     preset = parts["book_preset"]
-    figures["book_preset_epoch_seconds"] = preset["epoch_seconds"]
+    figures["book_preset"] = {
+        "genlab_epoch_seconds": preset["epoch_seconds"],
+        "book_epoch_seconds": round(preset["book_epoch_seconds"], 1),
+    }
     book_fid = figures["book"]["last"]["fid_judge"]
     best_fid = figures["book"]["best"]["fid_judge"]
     genlab_fid = figures["genlab"]["metrics"]["fid_judge"]

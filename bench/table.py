@@ -197,6 +197,51 @@ ROWS: tuple[Row, ...] = (
         "{clusters.ctgan.score:.1%}; GaussianCopula {clusters.copula.score:.1%}",
     ),
     Row(
+        "image_gan",
+        "Fashion-MNIST GAN, unconditional (book ch. 4)",
+        "`fid_judge`: Fréchet distance in genlab's judge's features, 10,000 generated vs the "
+        "10,000 test images (real images: {floor.fid_judge:.2f}; book: its last epoch / its "
+        "best on validation, of {book.epochs_trained} epochs)",
+        "{book.last.fid_judge:.1f} / {book.best.fid_judge:.1f}",
+        "**{genlab.metrics.fid_judge:.1f}** ({genlab.epochs_run} epochs; "
+        "{ratios.fid_genlab_over_book_last:.2f}x the book's)",
+    ),
+    Row(
+        "image_gan",
+        "Fashion-MNIST GAN, unconditional",
+        "precision / recall in the judge's features (real images: {floor.precision:.3f} / "
+        "{floor.recall:.3f}); rarest class's share",
+        "{book.last.precision:.3f} / {book.last.recall:.3f}; {book.last.min_class_share:.1%}",
+        "**{genlab.metrics.precision:.3f} / {genlab.metrics.recall:.3f}; "
+        "{genlab.metrics.min_class_share:.1%}**",
+    ),
+    Row(
+        "image_gan",
+        "Fashion-MNIST GAN, unconditional",
+        "seconds: genlab's whole run vs the book's 50 epochs ({threads} thread; the book's "
+        "epoch timed in the same process)",
+        "{book.wall_seconds_50_epochs:,.0f}",
+        "{genlab.wall_seconds:,.0f} (**{ratios.time_genlab_over_book_50_epochs:.2f}x the time**)",
+    ),
+    Row(
+        "image_gan",
+        "Fashion-MNIST GAN, class-conditional",
+        "`class_fidelity`: share the judge puts in the class asked for (judge's accuracy on "
+        "real test images: {genlab_conditional.metrics.floor_class_fidelity:.3f}); worst class",
+        "-",
+        "**{genlab_conditional.metrics.class_fidelity:.3f}**; {genlab_conditional.worst_class."
+        "class} {genlab_conditional.worst_class.fidelity:.3f} (judge: "
+        "{genlab_conditional.worst_class.floor:.3f}); `fid_judge` "
+        "{genlab_conditional.metrics.fid_judge:.1f}",
+    ),
+    Row(
+        "image_gan",
+        "`gan train fashion --preset book`",
+        "seconds per epoch: genlab's book preset vs the book's loop",
+        "{book_preset.book_epoch_seconds:.0f}",
+        "{book_preset.genlab_epoch_seconds:.0f} ({ratios.book_preset_epoch_over_book_epoch:.2f}x)",
+    ),
+    Row(
         "distributed",
         "torchrun, 10-class `{model}`, {epochs} epochs, batch {batch_size}",
         "training images per second of whole epochs (training pass, validation, checkpoint), "

@@ -290,3 +290,23 @@ def test_print_run_is_short(conditional_run: Path) -> None:
     text = repr(genlab.gan.load(conditional_run))
     assert text.startswith("<genlab GAN on Fashion-MNIST") and "fid_judge" in text
     assert len(text) < 300 and "\n" not in text
+
+
+def test_book_preset_is_the_books_gan(fashion: Path, judge: Path, tmp_path: Path) -> None:
+    out = tmp_path / "book4"
+    args = ["gan", "train", "fashion", "--preset", "book", "--out", str(out), *QUICK]
+    assert main([*args, "--epochs", "1", "--data-dir", str(fashion), "--judge", str(judge)]) == 0
+    run = genlab.gan.load(out)
+    config = run.config
+    assert (config.architecture, config.latent_dim, config.batch_size) == ("mlp", 100, 32)
+    assert (config.g_hidden, config.d_hidden, config.lr) == (
+        (256, 512, 1024),
+        (1024, 512, 256),
+        1e-4,
+    )
+    assert (config.d_activation, config.d_dropout, config.ema) == ("relu", 0.3, 0.0)
+    linears = [m for m in run.generator.modules() if isinstance(m, torch.nn.Linear)]
+    assert [m.out_features for m in linears] == [256, 512, 1024, 784]
+    assert run.sample(4).shape == (4, 28, 28)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["data"]["book_reference"] == "gan-fashion"
