@@ -337,25 +337,45 @@ def run_train(args: argparse.Namespace) -> int:
         return 0  # under torchrun only rank 0 reports
     s = run.summary
     headline = s["headline"].removeprefix("metrics.")
-    figures: dict[str, Any] = {
-        f"headline: {headline}": with_floors(s["metrics"])[headline],
-        "epochs_run": s["epochs_run"],
-        "best_epoch": s["best_epoch"],
-        "stopped_early": s["stopped_early"],
-        "train_seconds": s["train_seconds"],
-        "seconds_per_epoch": s["seconds_per_epoch"],
-        **with_floors(s["metrics"]),
-    }
+    shown = with_floors(s["metrics"])
+    figures: dict[str, Any] = {f"headline: {headline}": shown[headline]}
+    # the few figures that matter, each with its meaning; every figure is in summary.json
+    figures.update({f"{k} ({KEY_LABELS[k]})": shown[k] for k in KEY_LABELS if k in shown})
+    figures.update(
+        {
+            "epochs run (best kept)": f"{s['epochs_run']} ({s['best_epoch']})",
+            "training seconds": f"{s['train_seconds']:.1f}",
+        }
+    )
     figures.update(book_figures(run.data.book_reference))
     print_figures(
         figures,
         title=f"GAN on {run.data.name}: run folder {out} (figures of {s['final_samples']:,} "
-        "samples from fresh noise against the test part; JS and KL in bits)",
+        "samples from fresh noise against the test part; JS and KL in bits; all figures in "
+        "summary.json, explained by `genlab gan eval --help`)",
     )
     _print_warnings(run.warnings(s["metrics"]))
     report_after_training(args, out)
     finish_reporter(reporter, out)
     return 0
+
+
+#: The figures ``gan train`` prints after the headline, with their meaning (when present).
+KEY_LABELS = {
+    "relation_median_rel_error": "median relative error of y vs the formula",
+    "relation_nrmse": "RMSE of y vs the formula / std of y",
+    "w1": "Wasserstein-1 per column / std, mean",
+    "precision": "share of samples near real data",
+    "recall": "share of real data the samples reach",
+    "out_of_range": "share of x outside the data's range",
+    "validity": "share of values in the pattern",
+    "covered": "valid values generated",
+    "js": "JS divergence to the pattern, bits",
+    "fid_judge": "Frechet distance in the judge's features",
+    "kid_judge": "kernel distance in the judge's features",
+    "min_class_share": "the rarest class's share",
+    "class_fidelity": "share drawn as the class asked for",
+}
 
 
 def with_floors(metrics: dict[str, Any]) -> dict[str, Any]:
