@@ -49,7 +49,9 @@ def with_gauss(monkeypatch: pytest.MonkeyPatch):
 def test_one_registry_serves_the_api_the_cli_and_the_loader(
     with_gauss: None, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    assert list(genlab.gan.kinds()) == ["exp", "sine", "formula", "csv", "integers", "gauss"]
+    assert list(genlab.gan.kinds()) == [
+        "exp", "sine", "formula", "csv", "integers", "fashion", "gauss"
+    ]  # fmt: skip
     run = genlab.gan.train("gauss", mu=2.0, out=tmp_path / "api", quiet=True, **TINY)
     assert run.summary["data"]["name"] == "normal around 2"
     out = tmp_path / "cli"

@@ -68,7 +68,7 @@ FIGURE_SPLIT = {
 }
 #: Noise vectors through the generator at once while sampling.
 DECODE_BATCH = 65_536
-#: ... for a class-conditional (image) generator.
+#: ... for wide samples (28x28 images: conv activations are large).
 IMAGE_DECODE_BATCH = 4096
 #: Rounds of redrawing rejected samples before :func:`generate` fills in rejected ones.
 MAX_DRAWS = 50
