@@ -45,6 +45,8 @@ bench: setup data
 	$(PY) bench/integer_gan.py
 	$(PY) bench/csv_gan.py
 	$(PY) bench/distributed.py
+	$(PY) bench/image_gan_book.py --threads 1
+	$(PY) bench/image_gan.py --threads 1
 	$(PY) bench/table.py --write
 
 clean:
