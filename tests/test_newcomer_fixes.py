@@ -63,9 +63,8 @@ def test_export_into_a_missing_folder_says_so(
     assert not target.parent.exists()
 
 
-def test_epoch_axes_have_whole_number_ticks(tmp_path: Path) -> None:
-    from matplotlib.ticker import MaxNLocator
-
+def _axes_of(draw):  # noqa: ANN001, ANN202
+    """The axes of the figure that ``draw()`` saves through genlab.plots."""
     from genlab import plots
 
     captured = {}
@@ -77,12 +76,21 @@ def test_epoch_axes_have_whole_number_ticks(tmp_path: Path) -> None:
 
     plots._save = keep
     try:
-        history = [{"epoch": e, "loss": 1.0 / e} for e in (1, 2, 3)]
-        plots.plot_curves(history, ["loss"], tmp_path / "loss.png")
+        draw()
     finally:
         plots._save = original
-    ticks = [t for t in captured["ax"].get_xticks() if 1 <= t <= 3]
-    assert isinstance(captured["ax"].xaxis.get_major_locator(), MaxNLocator)
+    return captured["ax"]
+
+
+def test_epoch_axes_have_whole_number_ticks(tmp_path: Path) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    from genlab import plots
+
+    history = [{"epoch": e, "loss": 1.0 / e} for e in (1, 2, 3)]
+    ax = _axes_of(lambda: plots.plot_curves(history, ["loss"], tmp_path / "loss.png"))
+    ticks = [t for t in ax.get_xticks() if 1 <= t <= 3]
+    assert isinstance(ax.xaxis.get_major_locator(), MaxNLocator)
     assert all(float(t).is_integer() for t in ticks)
 
 
@@ -109,20 +117,9 @@ def test_interpolation_plot_has_a_legend(tmp_path: Path) -> None:
 
     from genlab import plots
 
-    captured = {}
-    original = plots._save
-
-    def keep(fig, path):  # noqa: ANN001, ANN202
-        captured["ax"] = fig.axes[0]
-        return original(fig, path)
-
-    plots._save = keep
-    try:
-        walks = torch.randn(3, 5, 2)
-        plots.plot_interpolation(torch.randn(200, 2), walks, tmp_path / "w.png")
-    finally:
-        plots._save = original
-    legend = captured["ax"].get_legend()
+    walks = torch.randn(3, 5, 2)
+    ax = _axes_of(lambda: plots.plot_interpolation(torch.randn(200, 2), walks, tmp_path / "w.png"))
+    legend = ax.get_legend()
     assert legend is not None
     texts = [t.get_text() for t in legend.get_texts()]
     assert "walk start" in texts and "walk end" in texts and "real data" in texts

@@ -798,11 +798,19 @@ def write_point_plots(
     )
     write_training_curves(folder, data, history, best_epoch)
     if snapshots:
-        step = max(1, -(-len(snapshots) // MAX_FRAMES))
-        chosen = snapshots[::step]
-        if chosen[-1][0] != snapshots[-1][0]:
-            chosen.append(snapshots[-1])
+        chosen = animation_frames(snapshots)
         plots.training_snapshots(real, chosen, folder, folder / "training.gif", columns=columns)
+
+
+def animation_frames(
+    snapshots: list[tuple[int, torch.Tensor]],
+) -> list[tuple[int, torch.Tensor]]:
+    """At most about :data:`MAX_FRAMES` of the snapshots, evenly spaced, the last included."""
+    step = max(1, -(-len(snapshots) // MAX_FRAMES))
+    chosen = snapshots[::step]
+    if chosen[-1][0] != snapshots[-1][0]:
+        chosen.append(snapshots[-1])
+    return chosen
 
 
 def write_training_curves(

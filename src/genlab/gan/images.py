@@ -323,7 +323,7 @@ class ImageGanData(GanAdapter):
         return out
 
     def warnings(self, metrics: dict[str, Any]) -> list[str]:
-        """Missing classes (mode collapse) and a low fidelity."""
+        """Classes the samples almost lack (mode collapse)."""
         out: list[str] = []
         share = metrics.get("min_class_share")
         if share is not None and share < 0.02 and len(self.classes) > 1:
@@ -402,7 +402,7 @@ class ImageGanData(GanAdapter):
     ) -> None:
         """Real and generated grids, per-class rows, snapshots and their animation, curves."""
         from genlab import plots
-        from genlab.gan.engine import MAX_FRAMES, write_training_curves
+        from genlab.gan.engine import animation_frames, write_training_curves
 
         folder.mkdir(parents=True, exist_ok=True)
         real = self.real_points(64)
@@ -422,11 +422,7 @@ class ImageGanData(GanAdapter):
             plots.plot_image_rows(rows, folder / "classes.png", title)
         write_training_curves(folder, self, history, best_epoch)
         if snapshots:
-            step = max(1, -(-len(snapshots) // MAX_FRAMES))
-            chosen = snapshots[::step]
-            if chosen[-1][0] != snapshots[-1][0]:
-                chosen.append(snapshots[-1])
-            plots.image_snapshots(chosen, folder, folder / "training.gif")
+            plots.image_snapshots(animation_frames(snapshots), folder, folder / "training.gif")
 
 
 # --------------------------------------------------------------------------------------------
