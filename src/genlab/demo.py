@@ -158,7 +158,7 @@ def _image_gan(out: Path, quiet: bool) -> list[Row]:
     length = f"{s['epochs_run']} ep, {s['train_seconds']:.0f} s"
     label = "Fashion-MNIST GAN (4 classes, cond.)"
     return [
-        (label, "fid_judge (real: floor)", "-", f"{m['fid_judge']:.2f}", length, folder),
+        (label, "fid_judge", "-", f"{m['fid_judge']:.2f}", length, folder),
         (label, "  floor: real vs real", "-", f"{m['floor_fid_judge']:.2f}", "", folder),
         (label, "class fidelity", "-", f"{m['class_fidelity']:.3f}", "", folder),
     ]
