@@ -43,6 +43,7 @@ bench: setup data
 	$(PY) bench/classifier_variants.py
 	$(PY) bench/curve_gan.py
 	$(PY) bench/integer_gan.py
+	$(PY) bench/seeds.py
 	$(PY) bench/csv_gan.py
 	$(PY) bench/distributed.py
 	$(PY) bench/image_gan_book.py --threads 1

@@ -19,11 +19,14 @@ against the test images).
   epoch time is the time of its first ``--book-batches`` batches (same loop, same data
   pipeline) scaled to a whole epoch, so that both sides run under the same load. The book
   preset's epoch (``genlab gan train fashion --preset book``) is timed the same way.
+* ``default_time``: ``genlab gan train fashion`` as a user runs it (torch's default threads:
+  every core), with nothing else running, for the issue's 15-minute budget.
 
     python bench/image_gan.py --threads 1      # after bench/image_gan_book.py has finished
     python bench/image_gan.py --part genlab    # one part at a time (genlab, conditional,
                                                # book_preset, book); emits once all are there
     python bench/image_gan.py --part book --partial-book   # score the book's run as it is
+    python bench/image_gan.py --part default_time   # the default run on all cores, alone
     python bench/image_gan.py --part emit      # the results from the parts done
     python bench/image_gan.py --quick          # smoke run (a few batches; figures mean nothing)
 
@@ -145,6 +148,7 @@ def genlab_run(name: str, quick: bool, threads: int, **options: Any) -> dict[str
     }
 
 
+PART_NAMES = ("genlab", "conditional", "book_preset", "book", "default_time")
 PARTS = {False: CACHE / "image_gan_parts.json", True: CACHE / "image_gan_parts_quick.json"}
 
 
@@ -172,18 +176,17 @@ def main() -> None:
     )
     parser.add_argument(
         "--part",
-        choices=("genlab", "conditional", "book_preset", "book", "all", "emit"),
+        choices=("genlab", "conditional", "book_preset", "book", "default_time", "all", "emit"),
         default="all",
         help="run one part (its figures wait in bench/cache/) or all; the JSON line and "
         "bench/results/image_gan.json come once every part is there",
     )
     args = parser.parse_args()
+    all_cores = torch.get_num_threads()  # torch's default, what a user's run gets
     torch.set_num_threads(args.threads)
     judge = train_judge(default_judge_dir())
     data = make_image_gan_data(judge=judge)
-    todo = {"all": ("genlab", "conditional", "book_preset", "book"), "emit": ()}.get(
-        args.part, (args.part,)
-    )
+    todo = {"all": PART_NAMES, "emit": ()}.get(args.part, (args.part,))
     for part in todo:
         if part == "genlab":
             book_epoch = book_epoch_seconds(20 if args.quick else args.book_batches)
@@ -203,10 +206,13 @@ def main() -> None:
                 "book_preset",
                 {"epoch_seconds": preset["seconds_per_epoch"], "book_epoch_seconds": book_epoch},
             )
+        elif part == "default_time":
+            run = genlab_run("default_time", args.quick, all_cores)
+            _save_part(args.quick, "default_time", {**run, "threads": all_cores})
         else:
             _save_part(args.quick, "book", score_book(data, args.quick, args.partial_book))
     parts = _parts(args.quick)
-    missing = [p for p in ("genlab", "conditional", "book_preset", "book") if p not in parts]
+    missing = [p for p in PART_NAMES if p not in parts]
     if missing:
         print(
             f"parts still to run: {', '.join(missing)} (--part NAME; then --part emit writes "
@@ -226,6 +232,7 @@ def main() -> None:
         "book": parts["book"],
         "genlab": parts["genlab"],
         "genlab_conditional": parts["conditional"],
+        "genlab_default_time": parts["default_time"],
     }
     conditional = figures["genlab_conditional"]["metrics"]
     fidelity = {

@@ -12,7 +12,7 @@ genlab also trains on ``--rule "n % 3 == 1" --max 60``. Timed: the book's loop f
 iteration to its stop rule; for genlab the whole ``genlab.gan.train`` call (its per-epoch
 checks and final figures included). Both run on the same thread count. Prints ONE JSON line.
 
-    python bench/integer_gan.py              # 3 repeats (training seeds 0, 1, 2)
+    python bench/integer_gan.py              # 5 repeats (training seeds 0-4), about a minute
     python bench/integer_gan.py --quick      # smoke run, a few seconds
 
 The book's loop is reimplemented from BOOK.md / the book's listing (G: Linear(100, 100) + ReLU
@@ -174,10 +174,20 @@ def measure(
     }
 
 
+def _mean_std(values: list[float]) -> dict[str, float]:
+    """Mean and sample standard deviation (n - 1; 0 for one run)."""
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return {"mean": round(statistics.fmean(values), 6), "std": round(std, 6)}
+
+
 def summarise(runs: list[dict[str, Any]], n_values: int) -> dict[str, Any]:
-    """Median time and iterations; the worst figures over the runs."""
+    """Median time and iterations; the worst figures over the runs; mean and standard
+    deviation of validity, values covered and JS."""
     worst_covered = min(r["covered"] for r in runs)
     return {
+        "spread": {
+            key: _mean_std([float(r[key]) for r in runs]) for key in ("validity", "covered", "js")
+        },
         "wall_s": round(statistics.median(r["wall_s"] for r in runs), 3),
         "iterations": int(statistics.median(r["iterations"] for r in runs)),
         "validity": min(r["validity"] for r in runs),
@@ -191,7 +201,7 @@ def summarise(runs: list[dict[str, Any]], n_values: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run (seconds)")
-    parser.add_argument("--repeats", type=int, default=3, help="training seeds 0..N-1")
+    parser.add_argument("--repeats", type=int, default=5, help="training seeds 0..N-1")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -50,6 +50,16 @@ class Row:
 
 
 M5_RULE = "genlab_rule_n%3==1_max60"
+SEEDS_FIGURE = "over {n_seeds} seeds, mean ± std [min, max]"
+
+
+def spread(path: str, spec: str) -> str:
+    """A cell template for a figure's spread over seeds: ``mean ± std [min, max]``."""
+    return (
+        f"{{{path}.mean:{spec}}} ± {{{path}.std:{spec}}} "
+        f"[{{{path}.min:{spec}}}, {{{path}.max:{spec}}}]"
+    )
+
 
 #: The results table, row by row (figures by their keys in the benchmarks' JSON).
 ROWS: tuple[Row, ...] = (
@@ -61,6 +71,14 @@ ROWS: tuple[Row, ...] = (
         "{book.test_accuracy_exact:.4f} / {book.best_val_test_accuracy_exact:.4f} "
         "({book.epochs} epochs)",
         "**{genlab.test_accuracy:.4f}** ({genlab.epochs} epochs, best {genlab.best_epoch})",
+    ),
+    Row(
+        "seeds",
+        "10-class MLP",
+        f"test accuracy {SEEDS_FIGURE} (the book's run takes minutes: one run above)",
+        "-",
+        f"**{spread('classifier_multiclass.test_accuracy', '.4f')}** "
+        "({classifier_multiclass.seconds_per_run:.0f} s a run)",
     ),
     Row(
         "classifier",
@@ -95,6 +113,14 @@ ROWS: tuple[Row, ...] = (
         "{binary_mlp.genlab.train_seconds:.1f} s of training)",
     ),
     Row(
+        "seeds",
+        "binary MLP (T-shirt vs ankle boot)",
+        f"test accuracy {SEEDS_FIGURE}",
+        "-",
+        f"**{spread('classifier_binary.test_accuracy', '.4f')}** "
+        "({classifier_binary.seconds_per_run:.0f} s a run)",
+    ),
+    Row(
         "classifier_variants",
         "CNN, 10 classes",
         "test accuracy ({multiclass_cnn.genlab.test_total:,} images)",
@@ -110,6 +136,14 @@ ROWS: tuple[Row, ...] = (
         "{book.relation_median_rel_error:.2%} / {book_best.relation_median_rel_error:.2%} "
         "(its stop: epoch {book.epochs})",
         "**{genlab.relation_median_rel_error:.2%}**",
+    ),
+    Row(
+        "seeds",
+        "exp GAN",
+        f"median relative error of y vs 1.08^x {SEEDS_FIGURE} (the book's run takes minutes)",
+        "-",
+        f"**{spread('exp_gan.relation_median_rel_error', '.2%')}** "
+        "({exp_gan.seconds_per_run:.0f} s a run)",
     ),
     Row(
         "curve_gan",
@@ -140,6 +174,14 @@ ROWS: tuple[Row, ...] = (
         "**{genlab_sine.relation_nrmse:.3f}** ({genlab_sine.seconds:.1f} s)",
     ),
     Row(
+        "seeds",
+        "sine GAN",
+        f"`relation_nrmse` {SEEDS_FIGURE}",
+        "-",
+        f"**{spread('sine_gan.relation_nrmse', '.3f')}** "
+        "({sine_gan.seconds_per_run:.0f} s a run)",
+    ),
+    Row(
         "integer_gan",
         "multiples of 5",
         "validity; values generated; JS in bits (worst of {repeats} seeds; book: last / best "
@@ -147,6 +189,18 @@ ROWS: tuple[Row, ...] = (
         "{book.validity:.2%}; {book.coverage}; {book.js:.4f} / {book_best.validity:.2%}; "
         "{book_best.coverage}; {book_best.js:.4f}",
         "**{genlab.validity:.2%}; {genlab.coverage}; {genlab.js:.4f}**",
+    ),
+    Row(
+        "integer_gan",
+        "multiples of 5",
+        "validity; values generated (of 20); JS in bits: mean ± std over {repeats} seeds (book: "
+        "its last generator)",
+        "{book.spread.validity.mean:.2%} ± {book.spread.validity.std:.2%}; "
+        "{book.spread.covered.mean:.1f} ± {book.spread.covered.std:.1f}; "
+        "{book.spread.js.mean:.4f} ± {book.spread.js.std:.4f}",
+        "**{genlab.spread.validity.mean:.2%} ± {genlab.spread.validity.std:.2%}; "
+        "{genlab.spread.covered.mean:.1f} ± {genlab.spread.covered.std:.1f}; "
+        "{genlab.spread.js.mean:.4f} ± {genlab.spread.js.std:.4f}**",
     ),
     Row(
         "integer_gan",

@@ -82,3 +82,47 @@ def no_system_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(fashion_mnist, "MIRRORS", ["http://127.0.0.1:9/"])
     monkeypatch.delenv("GENLAB_DATA_DIR", raising=False)
     monkeypatch.setenv("GENLAB_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def interrupted_then_resumed(
+    data: object,
+    config: object,
+    out: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    interrupt_at: int,
+    final_samples: int,
+) -> tuple[object, object]:
+    """Train a GAN once straight through, then again into ``out`` with Ctrl-C (SIGINT) during
+    epoch ``interrupt_at`` and ``--resume``; returns (whole run, resumed run) for the caller
+    to compare."""
+    import os
+    import signal
+
+    from genlab.errors import Interrupted
+    from genlab.gan.engine import train_gan
+
+    whole = train_gan(data, config, final_samples=final_samples, plots=False)
+    real_batches = data.real_batches
+    calls = {"n": 0}
+
+    def interrupting(*args: object, **kwargs: object) -> list:
+        calls["n"] += 1
+        if calls["n"] == interrupt_at:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_batches(*args, **kwargs)
+
+    monkeypatch.setattr(data, "real_batches", interrupting)
+    with pytest.raises(Interrupted):
+        train_gan(data, config, out=out, plots=False, final_samples=final_samples)
+    monkeypatch.setattr(data, "real_batches", real_batches)
+    resumed = train_gan(
+        data, config, out=out, plots=False, resume=True, final_samples=final_samples
+    )
+    for a, b in zip(
+        whole.generator.state_dict().values(),
+        resumed.generator.state_dict().values(),
+        strict=True,
+    ):
+        assert torch.equal(a, b)
+    return whole, resumed

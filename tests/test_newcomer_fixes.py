@@ -233,3 +233,30 @@ def test_one_headline_figure_everywhere(tmp_path: Path, capsys: pytest.CaptureFi
     assert 'data-key="metrics.relation_nrmse"' in index
     assert "best monitored value" not in index
     assert "best monitored value" not in (out / "report.html").read_text()
+
+
+def test_readme_says_why_the_demo_classifiers_differ_from_the_results_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The demo's classifiers run the book's settings; the README's table genlab's defaults.
+    The README says so (issue item 7)."""
+    import genlab.demo
+    from genlab.config import ClassifierConfig
+
+    seen: list[ClassifierConfig] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_train(config: ClassifierConfig, **_: object) -> None:
+        seen.append(config)
+        raise Stop
+
+    monkeypatch.setattr(genlab.demo, "train_classifier", fake_train)
+    with pytest.raises(Stop):
+        genlab.demo.main(["--out", str(tmp_path), "--quiet"])
+    assert seen == [ClassifierConfig.book("binary")]
+    assert seen[0] != ClassifierConfig(task="binary")  # the table's defaults differ
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    assert "Its classifiers run with the book's settings (`--preset book`)" in readme
+    assert "the results table below gives genlab's defaults" in readme

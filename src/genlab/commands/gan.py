@@ -112,17 +112,23 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
         "eval",
         help="the figures of a trained GAN on N samples; writes RUN/eval.json",
         description="Generate N points and compare them with the run's test part (the "
-        "defaults reproduce summary.json): relation errors against the formula "
-        "(relation_nrmse, relation_median_rel_error), per-column Wasserstein / std (w1_*), "
-        "KL and JS divergence in bits (kl, js), MMD, precision/recall, out of range; for "
-        "integers validity, coverage, covered, js (bits), unique, top_share; for images, "
-        "through the judge classifier's features: fid_judge (Frechet distance in the judge's "
-        "features; not Inception FID), kid_judge +- kid_judge_se (kernel distance), precision "
-        "(share of generated images that look like real ones) and recall (share of real "
-        "images the generator can make), classes_found and share_<class> (classes the judge "
-        "sees among the samples), class_fidelity and fidelity_<class> (conditional runs: "
-        "share drawn as the class asked for), each beside its floor: the same figure for real "
-        "training images against the real test images.",
+        "defaults reproduce summary.json). Points: relation errors against the formula "
+        "(relation_nrmse: RMSE of y vs the formula / std of y; relation_median_rel_error), "
+        "per-column Wasserstein-1 / std (w1_<column>, w1 their mean), KL and JS divergence "
+        "in bits of the binned data (kl, js), MMD (kernel distance), precision (share of "
+        "samples near real data) and recall (share of real data the samples reach), "
+        "out_of_range (share outside the data's range), nonfinite (share of NaN or inf). "
+        "Integers: validity (share in the pattern), coverage and covered (share and number "
+        "of the pattern's n_valid_values generated), js (bits), unique, top_share (the most "
+        "frequent value's share), shortfall (what validity and coverage lack), n_samples. "
+        "Images, through the judge classifier's features: fid_judge (Frechet distance in "
+        "the judge's features; not Inception FID), kid_judge +- kid_judge_se (kernel "
+        "distance), precision (share of generated images that look like real ones) and "
+        "recall (share of real images the generator can make), classes_found, "
+        "min_class_share and share_<class> (classes the judge sees among the samples), "
+        "class_fidelity and fidelity_<class> (conditional runs: share drawn as the class "
+        "asked for), each beside its floor: the same figure for real training images "
+        "against the real test images.",
     )
     _add_run_arguments(evaluate, default_n=10_000)
     evaluate.set_defaults(handler=run_eval)

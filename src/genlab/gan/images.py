@@ -195,12 +195,12 @@ class ImageGanData(GanAdapter):
         return self.judge.features_and_labels(images)[0], labels
 
     @cached_property
-    def test_part(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(uint8 images, labels, judge features) of the test part."""
+    def test_part(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(uint8 images, labels, judge features, judge's classes) of the test part."""
         images, labels = self._keep(*load_split(self._folder(), "test"))
         if images.shape[0] < 2:
             raise DataError("the test images hold fewer than 2 images of the chosen classes")
-        return images, labels, self.judge.features_and_labels(images)[0]
+        return images, labels, *self.judge.features_and_labels(images)
 
     def real_batches(
         self, batch_size: int, generator: torch.Generator, device: torch.device | str
@@ -295,7 +295,7 @@ class ImageGanData(GanAdapter):
         """Every reported figure of the samples against the test part, each with its floor
         (real training images against the test images)."""
         features, predicted = self.judge.features_and_labels(samples)
-        _, _, test_features = self.test_part
+        _, _, test_features, _ = self.test_part
         out = self._pair_figures(test_features, features)
         requested = self.labels_for(samples.shape[0]) if self.conditional else None
         out.update(self._class_figures(predicted, requested))
@@ -306,15 +306,14 @@ class ImageGanData(GanAdapter):
     def floors(self) -> dict[str, float]:
         """Each figure for real images: up to 10,000 training images (train part, seeded)
         against the test images; for fidelity, the judge's accuracy on the test images."""
-        images, labels = self._keep(*split_train(self.data_dir))
+        images, labels = self.train_part
         pick = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(1))
         pick = pick[:FLOOR_IMAGES]
-        features, predicted = self.judge.features_and_labels(images[pick])
-        test_images, test_labels, test_features = self.test_part
+        features, predicted = self.judge.features_and_labels(self.decode(images[pick]))
+        _, test_labels, test_features, test_predicted = self.test_part
         out = self._pair_figures(test_features, features)
         coverage = self._class_figures(predicted, labels[pick])
         out["min_class_share"] = coverage["min_class_share"]
-        _, test_predicted = self.judge.features_and_labels(test_images)
         accuracy = self._class_figures(test_predicted, test_labels)
         if self.conditional:
             out["class_fidelity"] = accuracy["class_fidelity"]
@@ -347,7 +346,7 @@ class ImageGanData(GanAdapter):
 
     def real_points(self, n: int) -> torch.Tensor:
         """Up to ``n`` real test images (uint8), the run's classes in turn where it can."""
-        images, labels, _ = self.test_part
+        images, labels, _, _ = self.test_part
         by_class = [images[labels == c] for c in self.classes]
         longest = max(len(b) for b in by_class)
         rows = [img[k] for k in range(longest) for img in by_class if k < len(img)]
@@ -498,8 +497,8 @@ def recommended_config(preset: str) -> GanConfig:
     genlab's: one D step on the real and the fake batch (the book takes two), checks on the
     validation part every epoch and the best generator kept.
 
-    ``"genlab"``: the convolutional pair of :mod:`genlab.models.image_gan` (width 32,
-    spectral norm in D, a class projection when conditional), latent 64, batch 64, Adam
+    ``"genlab"``: the convolutional pair of :mod:`genlab.models.image_gan` (G width 32, a
+    plain D twice as wide, a class projection when conditional), latent 64, batch 64, Adam
     2e-4 with betas (0.5, 0.999), an exponential average of G's weights (0.99), up to 10
     epochs with patience 3 checks (see README "Image GANs" for the measurements).
     """
