@@ -231,3 +231,14 @@ def test_bench_smoke_run_prints_one_json_line() -> None:
         assert {"relation_median_rel_error", "w1_x", "out_of_range"} <= set(line[side])
     assert line["book_best"]["best_epoch"] == 10  # the one check in 10 epochs
     assert line["time_ratio"] > 0 and "targets_met" in line
+
+
+def test_discriminator_learning_rate_flag(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert (
+        main(["gan", "train", "sine", "--out", str(out), "--no-plots", "--d-lr", "0.003", *QUICK])
+        == 0
+    )
+    config = json.loads((out / "config.json").read_text())
+    assert config["d_lr"] == 0.003 and config["lr"] != 0.003
+    assert main(["gan", "train", "sine", "--out", str(tmp_path / "bad"), "--d-lr", "-1"]) == 2

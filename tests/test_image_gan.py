@@ -287,3 +287,19 @@ def test_book_preset_is_the_books_gan(fashion: Path, judge: Path, tmp_path: Path
     assert run.sample(4).shape == (4, 28, 28)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["data"]["book_reference"] == "gan-fashion"
+
+
+def test_conditional_runs_get_their_own_measured_settings() -> None:
+    from genlab.gan.engine import build_networks
+    from genlab.gan.images import _base_config, recommended_config
+
+    plain, conditional = recommended_config("genlab"), recommended_config("genlab", True)
+    assert _base_config("genlab", {"conditional": True}) == conditional
+    assert _base_config("genlab", {}) == plain
+    _, d_plain = build_networks(plain, 784)
+    _, d_conditional = build_networks(conditional, 784, n_classes=10)
+    assert d_plain.features[0].out_channels == 32  # as wide as G, and slower (d_lr)
+    assert d_conditional.features[0].out_channels == 64
+    assert (plain.d_lr, conditional.d_lr) == (1e-4, None)
+    custom = plain.with_(d_width=16)
+    assert build_networks(custom, 784)[1].features[0].out_channels == 16

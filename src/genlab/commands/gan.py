@@ -34,11 +34,13 @@ from genlab.errors import ConfigError
 GAN_FLAGS = (
     "architecture",
     "width",
+    "d_width",
     "epochs",
     "patience",
     "min_delta",
     "batch_size",
     "lr",
+    "d_lr",
     "seed",
     "device",
     "latent_dim",
@@ -211,7 +213,13 @@ def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
         "default for fashion)",
     )
     group.add_argument(
-        "--width", type=int, metavar="N", help="channels of the conv networks (fashion: 32)"
+        "--width", type=int, metavar="N", help="channels of the conv generator (fashion: 32)"
+    )
+    group.add_argument(
+        "--d-width",
+        type=int,
+        metavar="N",
+        help="channels of the conv discriminator (default: --width's; fashion --conditional: 64)",
     )
     group.add_argument(
         "--activation",
@@ -225,6 +233,13 @@ def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
         help=f"discriminator dropout (default {defaults['d_dropout']})",
     )
     tuning = parser.add_argument_group("optimiser and checks")
+    tuning.add_argument(
+        "--d-lr",
+        type=float,
+        metavar="X",
+        help="the discriminator's own Adam learning rate (default: --lr's; fashion "
+        "unconditional: 1e-4)",
+    )
     tuning.add_argument(
         "--beta1", type=float, metavar="X", help=f"Adam beta1 (default {defaults['beta1']})"
     )

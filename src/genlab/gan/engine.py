@@ -91,7 +91,7 @@ def build_networks(config: GanConfig, dim: int, n_classes: int = 0) -> tuple[nn.
     if config.architecture == "conv":
         if dim != IMAGE_PIXELS:
             raise ConfigError(f"--architecture conv is for 28x28 images, not data {dim} wide")
-        return build_conv_networks(config.latent_dim, n_classes, config.width)
+        return build_conv_networks(config.latent_dim, n_classes, config.width, config.d_width)
     if n_classes:
         raise ConfigError("a class-conditional GAN needs --architecture conv")
     generator = build_generator(

@@ -9,11 +9,17 @@ Model space is what the engine sees: flat images ``(B, 784)`` in [-1, 1] (the bo
   pair (Radford et al. 2016). G: noise (+ a learned class embedding) -> Linear -> 7x7 maps ->
   two stride-2 transposed convolutions (batch norm, ReLU) -> 28x28, Tanh. D: two stride-2
   convolutions (LeakyReLU 0.2) -> one logit and, when conditional, a projection term
-  ``<embed(y), h>`` (Miyato & Koyama 2018). Measured on Fashion-MNIST (validation
-  ``fid_judge`` after two epochs): spectral normalisation in a D as wide as G left D too weak
-  (209, D loss near chance); a plain D twice as wide learned faster (142).
+  ``<embed(y), h>`` (Miyato & Koyama 2018). Both are ``width`` channels wide. Chosen on
+  Fashion-MNIST, unconditional, one thread beside another run, by the validation
+  ``fid_judge`` of 2,000 images after 5 epochs (exploratory runs, not in ``bench/``): a
+  plain D twice as wide as G 112 (719 s); as wide as G 90 (346 s: half the compute per
+  step and better per step; 41 after 20 epochs); the same with D's learning rate halved to
+  1e-4, 74 (391 s); doubled to 4e-4, 115; half as wide as G, 82 (D loss drifting to chance).
+  A D too strong for G slows G down here. Spectral normalisation, a wider G (64) or a
+  minibatch-deviation feature in D changed little after 2-3 epochs.
 * The book's chapter-4 pair is the plain MLPs of :mod:`genlab.models.gan` (G 100-256-512-
-  1024-784 ReLU/Tanh, D 784-1024-512-256-1 LeakyReLU 0.2, dropout 0.3): unconditional.
+  1024-784 ReLU/Tanh, D 784-1024-512-256-1 ReLU as the book's notebook has it, dropout
+  0.3): unconditional.
 """
 
 from __future__ import annotations
@@ -74,7 +80,7 @@ class ConvDiscriminator(nn.Module):
     """Flat images ``(B, 784)`` (+ labels) -> one logit per image ``(B, 1)``; a class
     projection when conditional. ``width`` channels, then ``2 * width``."""
 
-    def __init__(self, n_classes: int = 0, width: int = 64) -> None:
+    def __init__(self, n_classes: int = 0, width: int = 32) -> None:
         super().__init__()
         self.n_classes = int(n_classes)
         features = 2 * width * 7 * 7
@@ -101,9 +107,11 @@ class ConvDiscriminator(nn.Module):
 
 
 def build_conv_networks(
-    latent_dim: int, n_classes: int = 0, width: int = 32
+    latent_dim: int, n_classes: int = 0, width: int = 32, d_width: int | None = None
 ) -> tuple[ConvGenerator, ConvDiscriminator]:
     """genlab's image pair for 28x28 images: a generator of ``width`` channels and a
-    discriminator twice as wide (measured: a discriminator as narrow as the generator is too
-    weak to teach it)."""
-    return ConvGenerator(latent_dim, n_classes, width), ConvDiscriminator(n_classes, 2 * width)
+    discriminator of ``d_width`` (default: ``width``; see the module's notes)."""
+    return (
+        ConvGenerator(latent_dim, n_classes, width),
+        ConvDiscriminator(n_classes, d_width or width),
+    )
