@@ -279,6 +279,15 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "image_gan",
+        "`genlab gan train fashion` (the defaults, as a user runs them)",
+        "seconds of the whole run with torch's default threads ({genlab_default_time.threads}), "
+        "nothing else running (budget: 15 minutes)",
+        "-",
+        "**{genlab_default_time.wall_seconds:,.0f}** ({genlab_default_time.epochs_run} epochs; "
+        "`fid_judge` {genlab_default_time.metrics.fid_judge:.1f})",
+    ),
+    Row(
+        "image_gan",
         "Fashion-MNIST GAN, class-conditional",
         "`class_fidelity`: share the judge puts in the class asked for (judge's accuracy on "
         "real test images: {genlab_conditional.metrics.floor_class_fidelity:.3f}); worst class",
