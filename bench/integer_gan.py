@@ -45,6 +45,7 @@ from genlab.gan import GanRun
 from genlab.gan import train as gan_train
 from genlab.gan.engine import VALIDATION_NOISE_OFFSET, final_noise_seed, latent_noise
 from genlab.gan.integers import BATCHES_PER_EPOCH, IntegerGanData, make_integer_gan_data
+from genlab.repeats import spread
 
 EVAL_SAMPLES = 10_000
 JS_TARGET = 0.01
@@ -176,8 +177,8 @@ def measure(
 
 def _mean_std(values: list[float]) -> dict[str, float]:
     """Mean and sample standard deviation (n - 1; 0 for one run)."""
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return {"mean": round(statistics.fmean(values), 6), "std": round(std, 6)}
+    figures = spread(values)
+    return {"mean": round(figures["mean"], 6), "std": round(figures["std"], 6)}
 
 
 def summarise(runs: list[dict[str, Any]], n_values: int) -> dict[str, Any]:

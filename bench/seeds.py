@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,7 +32,7 @@ from _results import emit
 
 import genlab.classify
 import genlab.gan
-from genlab.repeats import Repeated
+from genlab.repeats import Repeated, spread
 from genlab.report import lookup
 
 SEEDS = [0, 1, 2, 3, 4]
@@ -63,18 +62,15 @@ JOBS: dict[str, tuple[Callable[..., Any], dict[str, Any], tuple[str, ...]]] = {
 }
 
 
-def spread(repeated: Repeated, keys: tuple[str, ...]) -> dict[str, Any]:
+def spread_of(repeated: Repeated, keys: tuple[str, ...]) -> dict[str, Any]:
     """Mean, standard deviation (n - 1), min and max of ``keys`` (paths into each seed's
     summary.json, keyed here without ``metrics.``) over the seeds."""
     out = {}
     for key in keys:
-        values = [float(lookup(run.summary, key)) for run in repeated.runs]
+        figures = spread([float(lookup(run.summary, key)) for run in repeated.runs])
         out[key.removeprefix("metrics.")] = {
-            "mean": round(statistics.fmean(values), 6),
-            "std": round(statistics.stdev(values), 6),
-            "min": round(min(values), 6),
-            "max": round(max(values), 6),
-            "values": [round(v, 6) for v in values],
+            name: [round(v, 6) for v in value] if isinstance(value, list) else round(value, 6)
+            for name, value in figures.items()
         }
     return out
 
@@ -105,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         repeated = train(**options, seeds=seeds, quiet=True, plots=False)
         line[name] = {
-            **spread(repeated, keys),
+            **spread_of(repeated, keys),
             "seconds_per_run": round((time.perf_counter() - started) / len(seeds), 2),
         }
     emit(__file__, line)

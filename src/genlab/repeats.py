@@ -18,7 +18,7 @@ from typing import Any
 from genlab.errors import ConfigError
 from genlab.training import runs
 
-__all__ = ["Repeated", "check_seeds", "run_seeds", "seeds_from"]
+__all__ = ["Repeated", "check_seeds", "run_seeds", "seeds_from", "spread"]
 
 SUMMARY_KIND = "repeat"
 
@@ -58,7 +58,8 @@ class Repeated:
         return f"<genlab runs over seeds {self.seeds}{where}>"
 
 
-def _spread(values: list[float]) -> dict[str, Any]:
+def spread(values: list[float]) -> dict[str, Any]:
+    """Mean, sample standard deviation (n - 1; 0 for one value), min, max and the values."""
     return {
         "mean": statistics.fmean(values),
         "std": statistics.stdev(values) if len(values) > 1 else 0.0,
@@ -92,7 +93,7 @@ def run_seeds(
             float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
         ]
         if len(numbers) == len(values) and all(math.isfinite(v) for v in numbers):
-            figures[key] = _spread(numbers)
+            figures[key] = spread(numbers)
     summary = {
         "kind": SUMMARY_KIND,
         "of": summaries[0].get("kind"),
