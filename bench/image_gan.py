@@ -12,8 +12,9 @@ against the test images).
   are cached in ``bench/cache/``). Scored twice: its **last** generator (what the book keeps)
   and its **best** on the validation part (``fid_judge`` of 2,000 images from fixed noise
   after each epoch, genlab's own check), so that the book gets genlab's selection too.
-* genlab's side: ``genlab.gan.train("fashion")`` with its defaults (unconditional), and
-  ``conditional=True`` for ``class_fidelity``.
+* genlab's side: ``genlab.gan.train("fashion")`` with its defaults (unconditional: self-
+  conditioned on k-means clusters of the training images, no labels), and
+  ``conditional=True`` for ``class_fidelity``. ``targets_met`` checks the issue's targets.
 * Time: genlab's whole ``train`` call (checks and final figures included) against the
   book's 50 epochs, both measured in this process on the same thread count: the book's
   epoch time is the time of its first ``--book-batches`` batches (same loop, same data
@@ -49,7 +50,7 @@ from image_gan_book import BATCH, BOOK_DIR, CACHE, EPOCHS, LATENT, PilFashion, b
 
 import genlab.gan
 from genlab.gan.engine import VALIDATION_NOISE_OFFSET, final_noise_seed, latent_noise
-from genlab.gan.images import ImageGanData, make_image_gan_data, split_train
+from genlab.gan.images import ImageGanData, make_image_gan_data, recommended_config, split_train
 from genlab.gan.judge import default_judge_dir, train_judge
 
 FINAL = 10_000
@@ -268,6 +269,24 @@ def main() -> None:
         "book_preset_epoch_over_book_epoch": round(
             preset["epoch_seconds"] / preset["book_epoch_seconds"], 3
         ),
+    }
+    default = recommended_config("genlab")
+    figures["genlab_settings"] = {
+        "clusters": default.clusters,
+        "width": default.width,
+        "d_width": default.d_width,
+        "epochs": default.epochs,
+    }
+    # the targets for the unconditional default
+    shares = figures["genlab"]["metrics"]
+    figures["targets_met"] = {
+        "fid_at_most_half_the_books_last": genlab_fid <= book_fid / 2,
+        "fid_at_most_half_the_books_best": genlab_fid <= best_fid / 2,
+        "time_at_most_a_third_of_the_books": figures["ratios"]["time_genlab_over_book_50_epochs"]
+        <= 1 / 3,
+        "every_class_at_least_5_percent": shares["classes_found"] == 10
+        and shares["min_class_share"] >= 0.05,
+        "default_run_within_15_minutes": figures["genlab_default_time"]["wall_seconds"] <= 900,
     }
     trained = figures["book"]["epochs_trained"]
     if trained < EPOCHS:

@@ -257,8 +257,9 @@ ROWS: tuple[Row, ...] = (
         "10,000 test images (real images: {floor.fid_judge:.2f}; book: its last epoch / its "
         "best on validation, of {book.epochs_trained} epochs)",
         "{book.last.fid_judge:.1f} / {book.best.fid_judge:.1f}",
-        "**{genlab.metrics.fid_judge:.1f}** ({genlab.epochs_run} epochs; "
-        "{ratios.fid_genlab_over_book_last:.2f}x the book's)",
+        "**{genlab.metrics.fid_judge:.1f}** ({genlab.epochs_run} epochs, self-conditioned on "
+        "{genlab_settings.clusters} clusters, no labels; {ratios.fid_genlab_over_book_last:.2f}x "
+        "/ {ratios.fid_genlab_over_book_best:.2f}x the book's)",
     ),
     Row(
         "image_gan",

@@ -19,6 +19,7 @@ from genlab.errors import ConfigError, RunFileError
 from genlab.gan.images import (
     ImageDecoder,
     ImageGanData,
+    kmeans,
     parse_class,
     parse_classes,
     split_train,
@@ -212,7 +213,7 @@ def test_interrupted_conditional_run_resumes_exactly(
     from conftest import interrupted_then_resumed
     from genlab.gan.images import make_image_gan_data, recommended_config
 
-    config = recommended_config("genlab").with_(epochs=3, threads=1, patience=None)
+    config = recommended_config("genlab", True).with_(epochs=3, threads=1, patience=None)
     data = make_image_gan_data(conditional=True, classes="0,1,2", judge=judge, data_dir=fashion)
     whole, resumed = interrupted_then_resumed(
         data, config, tmp_path / "run", monkeypatch, interrupt_at=2, final_samples=300
@@ -229,6 +230,9 @@ def test_interrupted_conditional_run_resumes_exactly(
         (["--judge", "JUDGE_GAN"], "not a usable classifier"),
         (["--judge", "BROKEN"], "--judge"),
         (["--preset", "book", "--conditional"], "unconditional"),
+        (["--conditional", "--clusters", "4"], "--clusters is for unconditional runs"),
+        (["--preset", "book", "--clusters", "4"], "--clusters needs the conv networks"),
+        (["--clusters", "-1"], "clusters"),
     ],
 )
 def test_cli_train_bad_input(
@@ -289,17 +293,97 @@ def test_book_preset_is_the_books_gan(fashion: Path, judge: Path, tmp_path: Path
     assert summary["data"]["book_reference"] == "gan-fashion"
 
 
-def test_conditional_runs_get_their_own_measured_settings() -> None:
+def test_unconditional_runs_are_self_conditioned_and_conditional_ones_use_the_classes() -> None:
     from genlab.gan.engine import build_networks
-    from genlab.gan.images import _base_config, recommended_config
+    from genlab.gan.images import DEFAULT_CLUSTERS, _base_config, recommended_config
 
     plain, conditional = recommended_config("genlab"), recommended_config("genlab", True)
     assert _base_config("genlab", {"conditional": True}) == conditional
     assert _base_config("genlab", {}) == plain
-    _, d_plain = build_networks(plain, 784)
-    _, d_conditional = build_networks(conditional, 784, n_classes=10)
-    assert d_plain.features[0].out_channels == 32  # as wide as G, and slower (d_lr)
-    assert d_conditional.features[0].out_channels == 64
-    assert (plain.d_lr, conditional.d_lr) == (1e-4, None)
-    custom = plain.with_(d_width=16)
-    assert build_networks(custom, 784)[1].features[0].out_channels == 16
+    assert (plain.clusters, conditional.clusters) == (DEFAULT_CLUSTERS, 0)
+    assert plain.with_(clusters=0) == conditional  # otherwise the same measured settings
+    g_plain, d_plain = build_networks(plain, 784)
+    g_conditional, d_conditional = build_networks(conditional, 784, n_classes=10)
+    assert g_plain.embed.num_embeddings == d_plain.embed.num_embeddings == DEFAULT_CLUSTERS
+    assert g_conditional.embed.num_embeddings == d_conditional.embed.num_embeddings == 10
+    assert d_plain.features[0].out_channels == d_conditional.features[0].out_channels == 64
+    custom = plain.with_(d_width=16, clusters=0)
+    g_custom, d_custom = build_networks(custom, 784)
+    assert d_custom.features[0].out_channels == 16 and g_custom.embed is None
+
+
+def test_kmeans_finds_separated_groups_and_is_seeded() -> None:
+    rng = torch.Generator().manual_seed(0)
+    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    truth = torch.arange(300) % 3
+    points = centres[truth] + 0.5 * torch.randn(300, 2, generator=rng)
+    found = kmeans(points, 3, seed=1)
+    # each true group is one cluster, and the three clusters differ
+    assert all(found[truth == g].unique().numel() == 1 for g in range(3))
+    assert found[:3].unique().numel() == 3
+    assert torch.equal(found, kmeans(points, 3, seed=1))
+    with pytest.raises(ValueError, match="k-means"):
+        kmeans(points, 301)
+
+
+def test_self_conditioned_generator_draws_clusters_in_their_shares() -> None:
+    from genlab.models.image_gan import ConvGenerator
+
+    generator = ConvGenerator(16, width=4, clusters=4)
+    generator.set_cluster_shares(torch.tensor([0.5, 0.0, 0.3, 0.2]))
+    noise = torch.randn(100_000, 16, generator=torch.Generator().manual_seed(0))
+    moved, clusters = generator.split_noise(noise)
+    shares = torch.bincount(clusters, minlength=4) / clusters.numel()
+    assert torch.allclose(shares, torch.tensor([0.5, 0.0, 0.3, 0.2]), atol=0.01)
+    assert torch.equal(moved[:, 1:], noise[:, 1:])
+    for c in (0, 2, 3):  # within each cluster the first coordinate is standard normal again
+        first = moved[clusters == c, 0]
+        assert abs(float(first.mean())) < 0.05 and abs(float(first.std()) - 1) < 0.05
+    assert generator(noise[:3]).shape == (3, 784)
+    with pytest.raises(ValueError, match="shares"):
+        generator.set_cluster_shares(torch.tensor([1.0, 0.0]))
+
+
+def test_self_conditioned_run_samples_exports_and_resumes(
+    fashion: Path, judge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import interrupted_then_resumed
+    from genlab.gan.engine import generate
+    from genlab.gan.images import make_image_gan_data, recommended_config
+
+    out = tmp_path / "fs"
+    args = ["gan", "train", "fashion", "--clusters", "6", "--out", str(out), *QUICK]
+    assert main([*args, "--epochs", "1", "--data-dir", str(fashion), "--judge", str(judge)]) == 0
+    run = genlab.gan.load(out)
+    assert run.config.clusters == 6 and "self-conditioned on 6 clusters" in run.data.name
+    ends = run.generator.cluster_ends
+    assert ends.shape == (6,) and float(ends[-1]) == 1.0 and bool((ends.diff() >= 0).all())
+    assert genlab.gan.sample_labels(run, 3).tolist() == [-1, -1, -1]
+    with pytest.raises(ConfigError, match="class-conditional"):
+        run.sample(3, label="bag")
+    exported = tmp_path / "g.pt2"
+    assert main(["gan", "export", str(out), "--out", str(exported)]) == 0
+    noise = torch.randn(5, 64, generator=torch.Generator().manual_seed(3))
+    module = torch.export.load(str(exported)).module()
+    assert torch.equal(module(noise), generate(run.generator, run.data, noise=noise))
+
+    config = recommended_config("genlab").with_(epochs=3, threads=1, patience=None, clusters=5)
+    data = make_image_gan_data(judge=judge, data_dir=fashion, clusters=5)
+    whole, resumed = interrupted_then_resumed(
+        data, config, tmp_path / "run", monkeypatch, interrupt_at=2, final_samples=300
+    )
+    assert resumed.summary["metrics"] == whole.summary["metrics"]
+
+
+def test_data_and_networks_must_agree_on_the_clusters(fashion: Path, judge: Path) -> None:
+    from genlab.gan.images import make_image_gan_data
+    from genlab.models.image_gan import ConvGenerator
+
+    data = make_image_gan_data(judge=judge, data_dir=fashion, clusters=3)
+    with pytest.raises(ConfigError, match="same --clusters"):
+        data.setup_generator(ConvGenerator(16, width=4))
+    generator = ConvGenerator(16, width=4, clusters=3)
+    data.setup_generator(generator)
+    counts = torch.bincount(data.cluster_of, minlength=3)
+    assert counts.min() > 0 and counts.sum() == data.train_part[0].shape[0]
+    assert torch.allclose(generator.cluster_ends, (counts / counts.sum()).double().cumsum(0))

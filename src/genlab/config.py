@@ -177,6 +177,7 @@ class GanConfig(_Settings):
     architecture: str = "mlp"  # "mlp" (g_hidden/d_hidden) or "conv" (28x28 images, width)
     width: int = 32  # channels of the conv networks
     d_width: int | None = None  # channels of the conv discriminator (None: width)
+    clusters: int = 0  # k-means clusters of the training images G and D are conditioned on
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "g_hidden", _sizes("g_hidden", self.g_hidden))
@@ -199,6 +200,7 @@ class GanConfig(_Settings):
         check_positive("lr", self.lr)
         check_positive("d_lr", self.d_lr)
         check_positive("d_width", self.d_width)
+        check_positive("clusters", self.clusters, allow_zero=True)
         check_positive("patience", self.patience)
         check_positive("min_delta", self.min_delta, allow_zero=True)
         check_positive("threads", self.threads, allow_zero=True)

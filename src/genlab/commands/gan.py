@@ -35,6 +35,7 @@ GAN_FLAGS = (
     "architecture",
     "width",
     "d_width",
+    "clusters",
     "epochs",
     "patience",
     "min_delta",
@@ -219,7 +220,16 @@ def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
         "--d-width",
         type=int,
         metavar="N",
-        help="channels of the conv discriminator (default: --width's; fashion --conditional: 64)",
+        help="channels of the conv discriminator (default: --width's; fashion: 64)",
+    )
+    group.add_argument(
+        "--clusters",
+        type=int,
+        metavar="K",
+        help="self-conditioning: group the training images into K k-means clusters of their "
+        "pixels (no labels) and condition the conv G and D on the cluster; G draws its "
+        "cluster from its noise, so it samples like any unconditional GAN (fashion: 40; "
+        "0 = off)",
     )
     group.add_argument(
         "--activation",

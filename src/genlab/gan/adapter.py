@@ -79,6 +79,10 @@ class GanAdapter:
 
     # ------------------------------------------------------------------ training (train part)
 
+    def setup_generator(self, generator: nn.Module) -> None:
+        """Give a newly built generator what it learns from the train part before training
+        (default: nothing; a self-conditioned image generator gets its clusters' shares)."""
+
     def real_batches(
         self, batch_size: int, generator: torch.Generator, device: torch.device
     ) -> list[torch.Tensor]:

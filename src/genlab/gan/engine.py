@@ -88,12 +88,18 @@ def build_networks(config: GanConfig, dim: int, n_classes: int = 0) -> tuple[nn.
     """The generator and discriminator for data ``dim`` wide, as ``config`` sizes them:
     MLPs (``architecture="mlp"``) or the convolutional pair for 28x28 images (``"conv"``,
     class-conditional when ``n_classes > 0``)."""
+    if n_classes and config.clusters:
+        raise ConfigError("a class-conditional GAN has its classes: --clusters must be 0")
     if config.architecture == "conv":
         if dim != IMAGE_PIXELS:
             raise ConfigError(f"--architecture conv is for 28x28 images, not data {dim} wide")
-        return build_conv_networks(config.latent_dim, n_classes, config.width, config.d_width)
+        return build_conv_networks(
+            config.latent_dim, n_classes, config.width, config.d_width, config.clusters
+        )
     if n_classes:
         raise ConfigError("a class-conditional GAN needs --architecture conv")
+    if config.clusters:
+        raise ConfigError("--clusters needs --architecture conv (28x28 images)")
     generator = build_generator(
         config.latent_dim, dim, config.g_hidden, config.g_activation, config.g_out_activation
     )
@@ -521,6 +527,7 @@ class _Setup:
         self.out_dir = out_dir
         torch.manual_seed(config.seed)  # weight initialisation (the same on every rank)
         self.generator, self.discriminator = build_networks(config, data.dim, data.n_classes)
+        data.setup_generator(self.generator)
         self.generator.to(device)
         self.discriminator.to(device)
         # Under torchrun, DDP averages each step's gradients over the ranks; the updates use

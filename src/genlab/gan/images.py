@@ -13,6 +13,13 @@
 * **Class-conditional** runs (``--conditional``) give the generator the class; real batches
   are ``(images, labels)``; sampling takes a class (``--class``) or goes through the run's
   classes in turn.
+* **Self-conditioned** runs (``--clusters K``, genlab's unconditional default) use no
+  labels: the train part's images are grouped into ``K`` k-means clusters of their pixels
+  (:func:`kmeans`, seeded), real batches are ``(images, clusters)`` and G and D are
+  conditioned on the cluster as a conditional pair is on the class (Liu et al. 2020,
+  "Diverse image generation via self-conditioned GANs"). The generator draws its cluster
+  from its noise, in the clusters' training shares, so it samples like any unconditional
+  one (:meth:`~genlab.models.image_gan.ConvGenerator.split_noise`).
 * **Figures** come from the judge (:mod:`genlab.gan.judge`): ``fid_judge`` (monitored, on
   the validation part during training), ``kid_judge`` ± ``kid_judge_se``, ``precision`` /
   ``recall``, ``classes_found`` / ``min_class_share`` / ``share_<class>``, and for
@@ -61,6 +68,12 @@ FLOOR_IMAGES = 10_000
 BOOK_IMAGES = "gan-fashion"
 #: Seed of the KID subsets (the same for a run and its floor).
 KID_SEED = 0
+#: Seed of the k-means clusters of a self-conditioned run.
+CLUSTER_SEED = 0
+#: Lloyd iterations of those k-means.
+CLUSTER_ITERATIONS = 20
+#: Clusters of genlab's unconditional image GAN (``--clusters``).
+DEFAULT_CLUSTERS = 40
 
 
 def _slug(name: str) -> str:
@@ -127,6 +140,38 @@ def validation_size(n_train: int) -> int:
     return max(10, n_train // 10)
 
 
+def kmeans(
+    points: torch.Tensor, k: int, *, seed: int = 0, iterations: int = CLUSTER_ITERATIONS
+) -> torch.Tensor:
+    """The k-means cluster ``(N,)`` int64 of each of ``points`` ``(N, D)``: k-means++ seeding
+    (``seed``), then ``iterations`` Lloyd steps, in float64 (so that a resumed run finds the
+    same clusters). An emptied cluster keeps its centre."""
+    x = points.double()
+    n = x.shape[0]
+    if not 1 <= k <= n:
+        raise ValueError(f"k-means needs 1 <= k <= {n} (the points), not {k}")
+    rng = torch.Generator().manual_seed(seed)
+    squared = (x * x).sum(1)
+
+    def distances(centres: torch.Tensor) -> torch.Tensor:  # (N, k) squared distances
+        return (squared[:, None] - 2 * x @ centres.T + (centres * centres).sum(1)).clamp(min=0)
+
+    centres = x[torch.randint(n, (1,), generator=rng)]
+    nearest = distances(centres)[:, 0]
+    for _ in range(1, k):
+        weights = nearest if nearest.sum() > 0 else torch.ones_like(nearest)
+        pick = x[torch.multinomial(weights, 1, generator=rng)]
+        centres = torch.cat([centres, pick])
+        nearest = torch.minimum(nearest, distances(pick)[:, 0])
+    for _ in range(iterations):
+        assign = distances(centres).argmin(1)
+        counts = torch.bincount(assign, minlength=k).double()
+        sums = torch.zeros_like(centres).index_add_(0, assign, x)
+        filled = counts > 0
+        centres[filled] = sums[filled] / counts[filled, None]
+    return distances(centres).argmin(1)
+
+
 def to_model_space(images: torch.Tensor) -> torch.Tensor:
     """uint8 ``(N, 28, 28)`` -> float32 ``(N, 784)`` in [-1, 1]."""
     return images.flatten(1).float().div(127.5).sub(1.0)
@@ -158,9 +203,15 @@ class ImageGanData(GanAdapter):
         conditional: bool,
         judge: Judge,
         data_dir: str | None = None,
+        clusters: int = 0,
     ) -> None:
         self.classes = tuple(int(c) for c in classes)
         self.conditional = bool(conditional)
+        self.clusters = int(clusters)
+        if self.conditional and self.clusters:
+            raise ConfigError(
+                "--clusters is for unconditional runs (a --conditional run has the classes)"
+            )
         self.n_classes = len(CLASS_NAMES) if conditional else 0
         self.judge = judge
         self.data_dir = data_dir
@@ -169,6 +220,8 @@ class ImageGanData(GanAdapter):
         self.name = "Fashion-MNIST" + ("" if every else f" ({', '.join(names)})")
         if conditional:
             self.name += ", class-conditional"
+        if self.clusters:
+            self.name += f", self-conditioned on {self.clusters} clusters"
         self.columns = None
         self.book_reference = BOOK_IMAGES if every and not conditional else None
         self.progress_keys = ("class_fidelity",) if conditional else ("min_class_share",)
@@ -202,19 +255,43 @@ class ImageGanData(GanAdapter):
             raise DataError("the test images hold fewer than 2 images of the chosen classes")
         return images, labels, *self.judge.features_and_labels(images)
 
+    @cached_property
+    def cluster_of(self) -> torch.Tensor:
+        """The k-means cluster ``(N,)`` of each train-part image (self-conditioned runs)."""
+        if not self.clusters:
+            raise ValueError("this run is not self-conditioned")
+        images = self.train_part[0]  # a tiny set: fewer clusters, the rest stay empty
+        return kmeans(images, min(self.clusters, images.shape[0]), seed=CLUSTER_SEED)
+
+    def setup_generator(self, generator: nn.Module) -> None:
+        """A self-conditioned generator learns the clusters' shares of the train part."""
+        built_for = getattr(generator, "clusters", 0)
+        if built_for != self.clusters:
+            raise ConfigError(
+                f"the data has {self.clusters} clusters but the networks {built_for}: "
+                "give the same --clusters to both"
+            )
+        if self.clusters:
+            counts = torch.bincount(self.cluster_of, minlength=self.clusters)
+            generator.set_cluster_shares(counts / counts.sum())
+
     def real_batches(
         self, batch_size: int, generator: torch.Generator, device: torch.device | str
     ) -> list[Any]:
         """One epoch of the train part in shuffled batches: flat images ``(B, 784)``, or
-        ``(images, labels)`` pairs for a class-conditional run."""
+        ``(images, labels)`` pairs for a class-conditional run (``(images, clusters)`` for a
+        self-conditioned one)."""
         images, labels = self.train_part
+        if self.clusters:
+            labels = self.cluster_of
+        paired = self.conditional or self.clusters > 0
         self.batches_per_epoch = math.ceil(images.shape[0] / batch_size)
         order = torch.randperm(images.shape[0], generator=generator)
         out: list[Any] = []
         for start in range(0, images.shape[0], batch_size):
             index = order[start : start + batch_size]
             batch = images[index].to(device)
-            out.append((batch, labels[index].to(device)) if self.conditional else batch)
+            out.append((batch, labels[index].to(device)) if paired else batch)
         return out
 
     # ------------------------------------------------------------------ classes
@@ -363,6 +440,7 @@ class ImageGanData(GanAdapter):
             "name": self.name,
             "classes": list(self.classes),
             "conditional": self.conditional,
+            "clusters": self.clusters,
             "judge": str(self.judge.folder),
             "judge_sha256": self.judge.digest,
             "data_dir": self.data_dir,
@@ -381,6 +459,7 @@ class ImageGanData(GanAdapter):
                 conditional=bool(values["conditional"]),
                 judge=judge,
                 data_dir=values.get("data_dir"),
+                clusters=int(values.get("clusters", 0)),
             )
         except GenlabError:
             raise
@@ -435,11 +514,17 @@ def make_image_gan_data(
     classes: Any = None,
     judge: str | Path | None = None,
     data_dir: str | Path | None = None,
+    clusters: int = 0,
 ) -> ImageGanData:
     """The ``fashion`` data: ``classes`` (names or indices; default all ten), class-
-    conditional or not, judged by ``judge`` (a classifier run; default: genlab's cached CNN,
-    trained on first use)."""
+    conditional or not (or self-conditioned on ``clusters`` k-means clusters), judged by
+    ``judge`` (a classifier run; default: genlab's cached CNN, trained on first use)."""
     chosen = parse_classes(classes)
+    if conditional and clusters:
+        raise ConfigError(
+            "--clusters is for unconditional runs (a --conditional run has the classes): "
+            "drop --clusters or set it to 0"
+        )
     if conditional and len(chosen) < 2:
         raise ConfigError("a class-conditional GAN needs at least two classes")
     find_data_dir(data_dir)  # a clear error before any judge is trained
@@ -449,6 +534,7 @@ def make_image_gan_data(
         conditional=conditional,
         judge=load_judge(folder),
         data_dir=None if data_dir is None else str(data_dir),
+        clusters=clusters,
     )
 
 
@@ -485,7 +571,9 @@ def _build(given: Mapping[str, Any], config: GanConfig | None = None) -> ImageGa
         raise ConfigError(
             "the book's image GAN (--preset book) is unconditional: drop --conditional"
         )
-    return make_image_gan_data(**options)
+    if config is not None and config.architecture == "mlp" and config.clusters:
+        raise ConfigError("--clusters needs the conv networks (genlab's preset): drop it")
+    return make_image_gan_data(**options, clusters=config.clusters if config else 0)
 
 
 def recommended_config(preset: str, conditional: bool = False) -> GanConfig:
@@ -498,13 +586,12 @@ def recommended_config(preset: str, conditional: bool = False) -> GanConfig:
     validation part every epoch and the best generator kept.
 
     ``"genlab"``: the convolutional pair of :mod:`genlab.models.image_gan` (G 32 channels,
-    a plain D, a class projection when conditional), latent 64, batch 64, Adam betas (0.5,
-    0.999), lr 2e-4, an exponential average of G's weights (0.99), patience 3 checks.
-    Unconditional: D as wide as G with lr 1e-4, up to 14 epochs (the default run's
-    15-minute budget on 2 cores). ``conditional``: D twice as wide with G's lr, up to 10
-    epochs: measured (bench/image_gan.py), the unconditional settings let a conditional
-    run collapse within each class (recall 0.004, shirts drawn worse than the judge reads
-    real ones) where these keep recall 0.38 and every class's fidelity.
+    D 64, a class projection), latent 64, batch 64, Adam lr 2e-4 with betas (0.5, 0.999), an
+    exponential average of G's weights (0.99), up to 10 epochs (the default run's 15-minute
+    budget on 2 cores), patience 3 checks. Unconditional runs are self-conditioned on
+    :data:`DEFAULT_CLUSTERS` k-means clusters of the training images; ``conditional`` ones
+    have the classes instead. Measured on the validation part (notes in
+    :mod:`genlab.models.image_gan`; figures in bench/results/image_gan.json).
     """
     if preset == "book":
         return GanConfig(
@@ -533,14 +620,14 @@ def recommended_config(preset: str, conditional: bool = False) -> GanConfig:
     return GanConfig(
         architecture="conv",
         width=32,
+        d_width=64,
+        clusters=0 if conditional else DEFAULT_CLUSTERS,
         latent_dim=64,
         lr=2e-4,
-        d_lr=None if conditional else 1e-4,
-        d_width=64 if conditional else None,
         beta1=0.5,
         beta2=0.999,
         batch_size=64,
-        epochs=10 if conditional else 14,
+        epochs=10,
         patience=3,
         eval_every=1,
         eval_samples=2000,
@@ -565,8 +652,8 @@ def _show(given: Mapping[str, Any]) -> tuple[torch.Tensor, list[str] | None, str
 KINDS = (
     DataKind(
         "fashion",
-        "Fashion-MNIST clothing images (28x28), unconditional or class-conditional, judged "
-        "by genlab's own classifier",
+        "Fashion-MNIST clothing images (28x28), unconditional (self-conditioned on k-means "
+        "clusters, no labels) or class-conditional, judged by genlab's own classifier",
         OPTIONS,
         _add_flags,
         _build,
