@@ -228,8 +228,8 @@ def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="self-conditioning: group the training images into K k-means clusters of their "
         "pixels (no labels) and condition the conv G and D on the cluster; G draws its "
-        "cluster from its noise, so it samples like any unconditional GAN (fashion: 40; "
-        "0 = off)",
+        "cluster from its noise, so it samples like any unconditional GAN (fashion "
+        "unconditional: 40; 0 = off)",
     )
     group.add_argument(
         "--activation",
@@ -247,8 +247,7 @@ def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
         "--d-lr",
         type=float,
         metavar="X",
-        help="the discriminator's own Adam learning rate (default: --lr's; fashion "
-        "unconditional: 1e-4)",
+        help="the discriminator's own Adam learning rate (default: --lr's)",
     )
     tuning.add_argument(
         "--beta1", type=float, metavar="X", help=f"Adam beta1 (default {defaults['beta1']})"

@@ -208,10 +208,6 @@ class ImageGanData(GanAdapter):
         self.classes = tuple(int(c) for c in classes)
         self.conditional = bool(conditional)
         self.clusters = int(clusters)
-        if self.conditional and self.clusters:
-            raise ConfigError(
-                "--clusters is for unconditional runs (a --conditional run has the classes)"
-            )
         self.n_classes = len(CLASS_NAMES) if conditional else 0
         self.judge = judge
         self.data_dir = data_dir
@@ -520,10 +516,9 @@ def make_image_gan_data(
     conditional or not (or self-conditioned on ``clusters`` k-means clusters), judged by
     ``judge`` (a classifier run; default: genlab's cached CNN, trained on first use)."""
     chosen = parse_classes(classes)
-    if conditional and clusters:
+    if conditional and clusters:  # before any judge is trained
         raise ConfigError(
-            "--clusters is for unconditional runs (a --conditional run has the classes): "
-            "drop --clusters or set it to 0"
+            "--clusters is for unconditional runs (a --conditional run has the classes)"
         )
     if conditional and len(chosen) < 2:
         raise ConfigError("a class-conditional GAN needs at least two classes")
