@@ -50,6 +50,7 @@ __all__ = [
     "interpolate_walks",
     "plot_interpolation",
     "kinds",
+    "rebuild_data",
     "sample_labels",
     "write_images",
     "load",
@@ -147,12 +148,18 @@ def load(path: str | Path) -> GanRun:
 
 
 def sample(
-    run: GanRun | str | Path, n: int, seed: int | None = None, label: Any = None
-) -> torch.Tensor:
+    run: GanRun | str | Path,
+    n: int,
+    seed: int | None = None,
+    label: Any = None,
+    *,
+    where: Any = None,
+) -> Any:
     """``n`` samples of a trained GAN in the data's units (default seed: the one behind the
-    figures of ``summary.json``); images are uint8 ``(n, 28, 28)``. ``label``: the class a
-    class-conditional run draws (a name in any case, or its index)."""
-    return (run if isinstance(run, GanRun) else load(run)).sample(n, seed, label)
+    figures of ``summary.json``); images are uint8 ``(n, 28, 28)``, a table's rows a pandas
+    DataFrame. ``label``: the class a class-conditional run draws (a name in any case, or its
+    index); ``where``: a table's conditions, ``{column: value}``, that every row meets."""
+    return (run if isinstance(run, GanRun) else load(run)).sample(n, seed, label, where=where)
 
 
 def sample_labels(run: GanRun, n: int, label: Any = None) -> torch.Tensor:
@@ -193,16 +200,71 @@ def write_images(path: str | Path, images: torch.Tensor, labels: torch.Tensor) -
 
 
 def evaluate(
-    run: GanRun | str | Path, n: int = FINAL_SAMPLES, seed: int | None = None
+    run: GanRun | str | Path,
+    n: int = FINAL_SAMPLES,
+    seed: int | None = None,
+    *,
+    data: Any = None,
 ) -> dict[str, Any]:
-    """The test figures of ``n`` samples; the defaults reproduce ``summary.json``'s."""
+    """The test figures of ``n`` samples; the defaults reproduce ``summary.json``'s. A run
+    on your own data keeps no rows in its model file: its test part is rebuilt from the file
+    it trained on (recorded in the run), or from ``data`` (a file path, or for a table a
+    pandas DataFrame) when given."""
     if not isinstance(run, GanRun):
         run = load(run)
-    return run.evaluate(n, seed)
+    return run.evaluate(n, seed, data=rebuild_data(run, data))
+
+
+def rebuild_data(run: GanRun, data: Any = None) -> GanAdapter | None:
+    """For a run whose model file holds no rows (:attr:`GanAdapter.holds_data` False): its
+    adapter rebuilt, parts and all, from the data it trained on (``data``: a file or a
+    DataFrame in place of the recorded one), checked against the run's fingerprint. None
+    for a run that holds what its figures need."""
+    from genlab.errors import DataError
+
+    if run.data.holds_data:
+        if data is not None:
+            raise ConfigError("this run holds its own evaluation data: give no data file")
+        return None
+    origin = dict(run.data.origin or run.summary.get("data", {}).get("origin") or {})
+    if not origin and run.out_dir is not None and (run.out_dir / runs.CONFIG_FILE).exists():
+        origin = runs.read_json(run.out_dir / runs.CONFIG_FILE).get("data", {}).get("origin", {})
+    found = get_kind(origin.get("kind", "csv"))
+    options = dict(origin.get("options", {}))
+    source = next((k for k in ("csv", "data") if k in found.options), None)
+    if data is not None and source is not None:
+        options.pop("csv", None)
+        options.pop("data", None)
+        options["data" if not isinstance(data, (str, Path)) and "data" in found.options
+                else "csv"] = data if not isinstance(data, Path) else str(data)  # fmt: skip
+    if not any(options.get(k) is not None for k in ("csv", "data")):
+        raise DataError(
+            "this model file holds no rows of its data (your data stays yours) and does not "
+            "say which file it trained on: give the data, e.g. genlab gan eval RUN --csv FILE"
+        )
+    path = options.get("csv")
+    if path is not None and not Path(path).exists():
+        raise DataError(
+            f"the data this run trained on, {path}, is not there (model files hold no rows): "
+            "give it with --csv FILE"
+        )
+    rebuilt = found.build(options, run.config)
+    rebuilt.origin = {"kind": found.name, "options": options}
+    expected = run.data.to_dict().get("fingerprint")
+    if expected is not None and rebuilt.to_dict().get("fingerprint") != expected:
+        raise DataError(
+            f"{path or 'the data given'} is not the data this run trained on (its training "
+            "rows differ): give the same file and --data-seed"
+        )
+    return rebuilt
 
 
 def eval_report(
-    run: GanRun | str | Path, n: int = FINAL_SAMPLES, seed: int | None = None
+    run: GanRun | str | Path,
+    n: int = FINAL_SAMPLES,
+    seed: int | None = None,
+    *,
+    data: Any = None,
 ) -> dict[str, Any]:
     """:func:`evaluate`, also written to the run folder's ``eval.json``; returns ``{"n",
     "seed", "data", "metrics", "path"}``."""
@@ -210,7 +272,7 @@ def eval_report(
         run = load(run)
     check_count(n)
     seed = final_noise_seed(run.config.seed) if seed is None else seed
-    metrics = run.evaluate(n, seed)
+    metrics = run.evaluate(n, seed, data=rebuild_data(run, data))
     report: dict[str, Any] = {"n": n, "seed": seed, "data": run.data.name, "metrics": metrics}
     if run.out_dir is not None:
         report["path"] = str(run.out_dir / "eval.json")

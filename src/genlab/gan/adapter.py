@@ -27,13 +27,24 @@ A new kind of data is one module holding a subclass of :class:`GanAdapter` and i
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
 
-__all__ = ["GanAdapter", "GanData"]
+if TYPE_CHECKING:
+    from genlab.config import GanConfig
+
+__all__ = ["GanAdapter", "GanData", "fingerprint"]
+
+
+def fingerprint(values: torch.Tensor) -> str:
+    """A hex sha256 of ``values``' float32 bytes: names the data a run trained on (so that
+    ``gan eval`` can check it was handed the same data) without holding any of it."""
+    array = values.detach().cpu().float().contiguous().numpy()
+    return hashlib.sha256(array.tobytes()).hexdigest()
 
 
 class GanAdapter:
@@ -76,6 +87,34 @@ class GanAdapter:
     n_classes: int = 0
     #: Generated samples in each training snapshot (plots and animation).
     snapshot_size: int = 1000
+    #: Whether :meth:`to_dict` (the model file) holds the parts that :meth:`test_figures`
+    #: needs. A user's own data is never stored: such an adapter says False, stores a
+    #: ``"fingerprint"`` (:func:`fingerprint` of its train part) instead, and ``gan eval``
+    #: rebuilds it from the data file (:func:`genlab.gan.evaluate`).
+    holds_data: ClassVar[bool] = True
+
+    # ------------------------------------------------------------------ networks
+
+    def build_networks(self, config: GanConfig) -> tuple[nn.Module, nn.Module]:
+        """The generator and discriminator for this data, as ``config`` sizes them. Default:
+        the MLP pair of :mod:`genlab.models.gan` (``dim`` wide). A kind that needs its own
+        networks (conv layers for images, conditional MLPs for tables) overrides this; the
+        generator must have a ``latent_dim`` attribute (the width of its noise)."""
+        from genlab.errors import ConfigError
+        from genlab.models.gan import build_discriminator, build_generator
+
+        if config.architecture != "mlp":
+            raise ConfigError(f"--architecture {config.architecture} is for 28x28 images")
+        if config.clusters:
+            raise ConfigError("--clusters needs --architecture conv (28x28 images)")
+        generator = build_generator(
+            config.latent_dim, self.dim, config.g_hidden, config.g_activation,
+            config.g_out_activation,
+        )  # fmt: skip
+        discriminator = build_discriminator(
+            self.dim, config.d_hidden, config.d_activation, config.d_dropout
+        )
+        return generator, discriminator
 
     # ------------------------------------------------------------------ training (train part)
 
@@ -111,6 +150,19 @@ class GanAdapter:
         from genlab.errors import ConfigError
 
         raise ConfigError("this GAN is not class-conditional: it takes no class")
+
+    def request_labels(self, n: int, label: Any = None) -> torch.Tensor | None:
+        """What a conditional generator is given for ``n`` samples when the caller asks for
+        ``label`` (None: the default, :meth:`labels_for`); None for an unconditional one.
+        Default: one class, :meth:`class_index` of ``label``, for every sample."""
+        if label is None:
+            return self.labels_for(n) if self.n_classes else None
+        return torch.full((n,), self.class_index(label), dtype=torch.int64)
+
+    def present(self, samples: torch.Tensor) -> Any:
+        """Decoded samples as the user gets them from :meth:`GanRun.sample` (default: the
+        tensor itself; a table gives a pandas DataFrame)."""
+        return samples
 
     def support(self) -> nn.Module | None:
         """A module mapping decoded samples ``(N, ...)`` to a bool mask ``(N,)`` of those to

@@ -31,8 +31,7 @@ from genlab.config import GanConfig
 from genlab.errors import ConfigError, RunFileError, TrainingError
 from genlab.gan.adapter import GanAdapter
 from genlab.gan.registry import adapter_class
-from genlab.models.gan import Generator, build_discriminator, build_generator
-from genlab.models.image_gan import build_conv_networks
+from genlab.models.gan import Generator
 from genlab.models.modes import eval_mode
 from genlab.progress import Reporter
 from genlab.training import runs
@@ -85,26 +84,21 @@ MAX_FRAMES = 60
 
 
 def build_networks(config: GanConfig, dim: int, n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
-    """The generator and discriminator for data ``dim`` wide, as ``config`` sizes them:
-    MLPs (``architecture="mlp"``) or the convolutional pair for 28x28 images (``"conv"``,
-    class-conditional when ``n_classes > 0``)."""
-    if n_classes and config.clusters:
-        raise ConfigError("a class-conditional GAN has its classes: --clusters must be 0")
+    """The MLP pair for data ``dim`` wide, or for 28x28 images (``dim`` 784) the pair that
+    :class:`~genlab.gan.images.ImageGanData` builds (``n_classes`` > 0: class-conditional).
+    Kept for callers outside the engine; the engine asks the adapter
+    (:meth:`GanAdapter.build_networks`)."""
+    if dim == IMAGE_PIXELS and config.architecture == "conv":
+        from genlab.gan.images import image_networks
+
+        return image_networks(config, n_classes)
     if config.architecture == "conv":
-        if dim != IMAGE_PIXELS:
-            raise ConfigError(f"--architecture conv is for 28x28 images, not data {dim} wide")
-        return build_conv_networks(
-            config.latent_dim, n_classes, config.width, config.d_width, config.clusters
-        )
+        raise ConfigError(f"--architecture conv is for 28x28 images, not data {dim} wide")
     if n_classes:
         raise ConfigError("a class-conditional GAN needs --architecture conv")
-    if config.clusters:
-        raise ConfigError("--clusters needs --architecture conv (28x28 images)")
-    generator = build_generator(
-        config.latent_dim, dim, config.g_hidden, config.g_activation, config.g_out_activation
-    )
-    discriminator = build_discriminator(dim, config.d_hidden, config.d_activation, config.d_dropout)
-    return generator, discriminator
+    shell = GanAdapter()
+    shell.dim = dim
+    return shell.build_networks(config)
 
 
 def has_batch_statistics(module: nn.Module) -> bool:
@@ -352,22 +346,44 @@ class GanRun:
     history: list[dict[str, Any]] = field(default_factory=list)
     out_dir: Path | None = None
 
-    def sample(self, n: int, seed: int | None = None, label: Any = None) -> torch.Tensor:
+    def sample(
+        self, n: int, seed: int | None = None, label: Any = None, *, where: Any = None
+    ) -> Any:
         """``n`` samples in the data's units (same seed -> same samples; default seed: the
         one behind the figures of ``summary.json``). ``label``: for a class-conditional run,
-        the class to draw (a name in any case or an index; default: its classes in turn)."""
+        the class to draw (a name in any case or an index; default: its classes in turn).
+        ``where``: for a table, ``{column: value}`` conditions every row meets. A table's
+        samples come as a pandas DataFrame (:meth:`GanAdapter.present`), others as a
+        tensor."""
+        return self.data.present(self.sample_tensor(n, seed, label, where=where))
+
+    def sample_tensor(
+        self, n: int, seed: int | None = None, label: Any = None, *, where: Any = None
+    ) -> torch.Tensor:
+        """:meth:`sample` as the decoded tensor (what the figures and plots take)."""
         check_count(n)
         seed = final_noise_seed(self.config.seed) if seed is None else seed
-        labels = None
-        if label is not None:
-            labels = torch.full((n,), self.data.class_index(label), dtype=torch.int64)
+        request = label if where is None else where
+        labels = self.data.request_labels(n, request) if request is not None else None
         return generate(self.generator, self.data, n, seed=seed, labels=labels)
 
-    def evaluate(self, n: int = FINAL_SAMPLES, seed: int | None = None) -> dict[str, float]:
+    def evaluate(
+        self, n: int = FINAL_SAMPLES, seed: int | None = None, data: GanAdapter | None = None
+    ) -> dict[str, float]:
         """The test figures of ``n`` samples (default seed: the one behind ``summary.json``,
-        which the defaults reproduce exactly: they run on the thread count training used)."""
+        which the defaults reproduce exactly: they run on the thread count training used).
+        ``data``: the adapter rebuilt with its parts, for a run whose model file holds no
+        rows (:attr:`GanAdapter.holds_data`; :func:`genlab.gan.evaluate` rebuilds it)."""
+        judge = data if data is not None else self.data
+        if not judge.holds_data and data is None:
+            from genlab.errors import DataError
+
+            raise DataError(
+                "this model file holds no rows of its data (your data stays yours): "
+                "evaluate it with the data, e.g. genlab gan eval RUN --csv FILE"
+            )
         with _cpu_threads(self.config):
-            return self.data.test_figures(self.sample(n, seed))
+            return judge.test_figures(self.sample_tensor(n, seed))
 
     def warnings(self, figures: dict[str, Any]) -> list[str]:
         """The data's warnings about these figures (mode collapse, a tiny test part)."""
@@ -418,7 +434,7 @@ def load_gan(path: str | Path) -> GanRun:
         data = adapter_class(family).from_dict(stored)
     except KeyError as exc:
         raise RunFileError(f"{path}: the model file lacks {exc}") from exc
-    generator, _ = build_networks(config, data.dim, data.n_classes)
+    generator, _ = data.build_networks(config)
     try:
         generator.load_state_dict(payload["state_dict"])
     except (RuntimeError, KeyError) as exc:
@@ -526,7 +542,7 @@ class _Setup:
         self.data, self.config, self.ctx, self.device = data, config, ctx, device
         self.out_dir = out_dir
         torch.manual_seed(config.seed)  # weight initialisation (the same on every rank)
-        self.generator, self.discriminator = build_networks(config, data.dim, data.n_classes)
+        self.generator, self.discriminator = data.build_networks(config)
         data.setup_generator(self.generator)
         self.generator.to(device)
         self.discriminator.to(device)
@@ -549,7 +565,10 @@ class _Setup:
         )
         # The checks compare this fixed noise's samples with the validation part.
         self.validation_noise = latent_noise(
-            config.eval_samples, config.latent_dim, config.seed + VALIDATION_NOISE_OFFSET, device
+            config.eval_samples,
+            self.generator.latent_dim,
+            config.seed + VALIDATION_NOISE_OFFSET,
+            device,
         )
         self.snapshots = Snapshots(
             lambda: generate(self.watched, data, noise=self.validation_noise[: data.snapshot_size]),
@@ -566,12 +585,13 @@ class _Setup:
         batches = self.data.real_batches(config.batch_size, self.order_rng, self.device)
         totals = torch.zeros(2, device=self.device)
         steps = 0
+        latent_dim = self.generator.latent_dim
         for real in rank_shards(batches, ctx.rank, ctx.world_size):
             labels = None
             if isinstance(real, tuple):  # a class-conditional pair: (images, classes)
                 real, labels = real
             n = real.shape[0]  # (n, dim): this rank's share of the global batch
-            noise = torch.randn(n, config.latent_dim, generator=self.noise_rng, device=self.device)
+            noise = torch.randn(n, latent_dim, generator=self.noise_rng, device=self.device)
             totals[0] += discriminator_step(
                 self.generator,
                 self.d_train,
@@ -581,7 +601,7 @@ class _Setup:
                 joint=self.joint,
                 labels=labels,
             )
-            noise = torch.randn(n, config.latent_dim, generator=self.noise_rng, device=self.device)
+            noise = torch.randn(n, latent_dim, generator=self.noise_rng, device=self.device)
             # the plain D here: its weights are frozen for the G step and equal on all ranks
             totals[1] += generator_step(
                 self.g_train, self.discriminator, self.g_optimizer, noise, labels=labels
@@ -706,7 +726,7 @@ class _Setup:
         return result, self.stop
 
     def _cpu_generator(self, state: Mapping[str, torch.Tensor]) -> nn.Module:
-        best = build_networks(self.config, self.data.dim, self.data.n_classes)[0]
+        best = self.data.build_networks(self.config)[0]
         best.load_state_dict({k: v.detach().cpu() for k, v in state.items()})
         return best.eval()
 

@@ -185,6 +185,18 @@ class ImageDecoder(nn.Module):
         return pixels.round().clamp(0, 255).to(torch.uint8).view(-1, 28, 28)
 
 
+def image_networks(config: GanConfig, n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+    """The conv pair for 28x28 images: class-conditional when ``n_classes`` > 0, or
+    self-conditioned on ``config.clusters`` clusters."""
+    from genlab.models.image_gan import build_conv_networks
+
+    if n_classes and config.clusters:
+        raise ConfigError("a class-conditional GAN has its classes: --clusters must be 0")
+    return build_conv_networks(
+        config.latent_dim, n_classes, config.width, config.d_width, config.clusters
+    )
+
+
 class ImageGanData(GanAdapter):
     """Fashion-MNIST images (some or all classes, optionally class-conditional), judged by a
     genlab classifier. Build with :func:`make_image_gan_data`; the training images are read
@@ -258,6 +270,15 @@ class ImageGanData(GanAdapter):
             raise ValueError("this run is not self-conditioned")
         images = self.train_part[0]  # a tiny set: fewer clusters, the rest stay empty
         return kmeans(images, min(self.clusters, images.shape[0]), seed=CLUSTER_SEED)
+
+    def build_networks(self, config: GanConfig) -> tuple[nn.Module, nn.Module]:
+        """The conv pair for 28x28 images (class-conditional or self-conditioned as the data
+        is), or the book's MLPs (``--architecture mlp``, the book preset)."""
+        if config.architecture == "conv":
+            return image_networks(config, self.n_classes)
+        if self.n_classes:
+            raise ConfigError("a class-conditional GAN needs --architecture conv")
+        return super().build_networks(config)
 
     def setup_generator(self, generator: nn.Module) -> None:
         """A self-conditioned generator learns the clusters' shares of the train part."""
