@@ -9,20 +9,66 @@ input); Ctrl-C exits with 130.
 from __future__ import annotations
 
 import argparse
+import difflib
 import shlex
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from genlab import __version__
 from genlab.errors import GenlabError, Interrupted
 
+#: Where the deepest (sub)parser that parsed the words leaves itself on the namespace.
+_LEAF = "_genlab_leaf_parser"
+
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse that reports a bad flag in one line (with a hint) and exits with status 2."""
+    """argparse that reports a bad flag in one line (with a hint) and exits with status 2.
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    Abbreviated flags are refused (``--epoch`` is not ``--epochs``); every subparser made with
+    ``add_subparsers`` is of this class too (argparse's default ``parser_class`` is the
+    parent's class), so the whole tree behaves the same. An unknown flag is reported by the
+    subcommand that was given, pointing to its own ``--help``, with a "did you mean" hint.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        message = " ".join(message.split())  # one line
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         sys.exit(2)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if getattr(parsed, _LEAF, None) is None:  # the deepest subcommand returns first
+            setattr(parsed, _LEAF, self)
+        return parsed, extras
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        leaf = vars(parsed).pop(_LEAF, None) or self
+        if extras:
+            leaf.error(f"unrecognized arguments: {' '.join(extras)}{leaf.did_you_mean(extras)}")
+        return parsed
+
+    def did_you_mean(self, words: Sequence[str]) -> str:
+        """``; did you mean --epochs?`` for the first unknown flag close to one of ours."""
+        # compared without their dashes, which every flag shares
+        names = {o.lstrip("-"): o for action in self._actions for o in action.option_strings}
+        for word in words:
+            if not word.startswith("-"):
+                continue
+            name = word.split("=", 1)[0].lstrip("-")
+            close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+            if close:
+                return f"; did you mean {names[close[0]]}?"
+        return ""
 
 
 def build_parser() -> ArgumentParser:
@@ -32,7 +78,7 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="genlab",
         description="Fashion-MNIST classifiers and small GANs from 'Learn Generative AI with "
-        "PyTorch' (ch. 2.4 and 3), done right and fast.",
+        "PyTorch' (ch. 2.4, 3 and 4), done right and fast.",
     )
     parser.add_argument("--version", action="version", version=f"genlab {__version__}")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=ArgumentParser)

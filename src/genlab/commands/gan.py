@@ -368,16 +368,20 @@ def run_train(args: argparse.Namespace) -> int:
     s = run.summary
     headline = s["headline"].removeprefix("metrics.")
     shown = with_floors(s["metrics"])
-    figures: dict[str, Any] = {f"headline: {headline}": shown[headline]}
-    # the few figures that matter, each with its meaning; every figure is in summary.json
-    figures.update({f"{k} ({KEY_LABELS[k]})": shown[k] for k in KEY_LABELS if k in shown})
+    kind = run.data.kind
+    # the headline once, first; then the few figures that matter, each with its meaning
+    # (every figure is in summary.json)
+    figures: dict[str, Any] = {f"headline: {_labelled(headline, kind)}": shown[headline]}
+    figures.update(
+        {_labelled(k, kind): shown[k] for k in KEY_LABELS if k in shown and k != headline}
+    )
     figures.update(
         {
             "epochs run (best kept)": f"{s['epochs_run']} ({s['best_epoch']})",
             "training seconds": f"{s['train_seconds']:.1f}",
         }
     )
-    figures.update(book_figures(run.data.book_reference))
+    figures.update(book_lines(run.data.book_reference, kind))
     print_figures(
         figures,
         title=f"GAN on {run.data.name}: run folder {out} (figures of {s['final_samples']:,} "
@@ -400,12 +404,50 @@ KEY_LABELS = {
     "out_of_range": "share of x outside the data's range",
     "validity": "share of values in the pattern",
     "covered": "valid values generated",
-    "js": "JS divergence to the pattern, bits",
+    "js": "JS divergence of the binned samples to the binned test points, bits",
     "fid_judge": "Frechet distance in the judge's features",
     "kid_judge": "kernel distance in the judge's features",
     "min_class_share": "the rarest class's share",
     "class_fidelity": "share drawn as the class asked for",
 }
+
+
+#: Where a kind's figure means something else than :data:`KEY_LABELS` says.
+KIND_LABELS: dict[str, dict[str, str]] = {
+    "integers": {"js": "JS divergence to the pattern, bits"},
+}
+
+
+def key_label(key: str, kind: str | None = None) -> str | None:
+    """What figure ``key`` of a run of data kind ``kind`` means (None when unlabelled)."""
+    return KIND_LABELS.get(kind or "", {}).get(key) or KEY_LABELS.get(key)
+
+
+def _labelled(key: str, kind: str | None) -> str:
+    label = key_label(key, kind)
+    return f"{key} ({label})" if label else key
+
+
+def book_lines(job: str | None, kind: str | None = None) -> dict[str, str]:
+    """The book's figures for this job, each labelled as the book's: ``the book's <what>
+    (<where>)`` with the value and how to read it (see :mod:`genlab.book`)."""
+    from genlab.book import figures_for
+
+    lines: dict[str, str] = {}
+    for key, fig in figures_for(job).items():
+        name = key.split(".")[-1]
+        what = key_label(name, kind) or name.replace("_", " ")
+        lines[f"the book's {what} ({_book_where(fig.source)})"] = f"{fig.text()}   ({fig.note})"
+    return lines
+
+
+def _book_where(source: str) -> str:
+    """``ch3-run`` -> ``ch. 3, its code run here``; an unknown source as it is."""
+    chapter, _, how = source.partition("-")
+    if not chapter.startswith("ch") or not chapter[2:].isdigit():
+        return source
+    how_words = {"run": "its code run here", "notebook": "its notebook"}.get(how, how)
+    return f"ch. {chapter[2:]}, {how_words}" if how_words else f"ch. {chapter[2:]}"
 
 
 def with_floors(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -428,13 +470,6 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def book_figures(job: str | None) -> dict[str, str]:
-    """The book's figures for this job, as ``book_<key>`` lines (see :mod:`genlab.book`)."""
-    from genlab.book import figures_for
-
-    return {f"book_{key.split('.')[-1]}": fig.text() for key, fig in figures_for(job).items()}
-
-
 def _print_warnings(lines: list[str]) -> None:
     """Warnings about the figures (e.g. mode collapse), one line each."""
     for line in lines:
@@ -443,6 +478,8 @@ def _print_warnings(lines: list[str]) -> None:
 
 def run_sample(args: argparse.Namespace) -> int:
     """``genlab gan sample RUN -n N [--seed S] [--out FILE]``."""
+    from pathlib import Path
+
     import genlab.gan
 
     gan = genlab.gan.load(args.run)
@@ -455,6 +492,12 @@ def run_sample(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"wrote {args.n:,} images to {path}", file=sys.stderr)
         return 0
+    suffix = Path(args.out).suffix.lower() if args.out else ""
+    if suffix not in ("", ".csv", ".txt"):
+        raise ConfigError(
+            f"--out {args.out}: a {gan.data.kind} run's samples are CSV text; write them to a "
+            ".csv or .txt file, or leave out --out for stdout"
+        )
     text = samples_csv(points, gan.data.columns)
     if args.out:
         genlab.gan.write_text(args.out, text)

@@ -516,7 +516,7 @@ def _add_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--rule",
         metavar="EXPR",
-        help="a condition on n, e.g. 'n % 3 == 1' (integers, n, + - * // % **, comparisons, "
+        help="a condition on n, e.g. 'n %% 3 == 1' (integers, n, + - * // %% **, comparisons, "
         "and/or/not, abs)",
     )
     group.add_argument("--odd", action="store_true", default=None, help="odd numbers")
