@@ -178,7 +178,9 @@ def test_collapse_warning(
 
     def collapsed(path):
         run = real_load(path)
-        run.sample = lambda n, seed=None: torch.full((n,), 35, dtype=torch.long)
+        run.sample_tensor = lambda n, seed=None, label=None, where=None: torch.full(
+            (n,), 35, dtype=torch.long
+        )
         return run
 
     monkeypatch.setattr(gan_module, "load_gan", collapsed)
