@@ -427,3 +427,93 @@ def image_snapshots(
         )
         written.append(Path(gif_path))
     return written
+
+
+def _association(frame: Any, numeric: Sequence[str]) -> Any:
+    """Cramér's V of every column pair (numbers binned in 10 by quantile, empty cells a bin of
+    their own): one 0-1 measure for numbers and categories alike."""
+    import numpy as np
+    import pandas as pd
+
+    coded = {}
+    for name in frame.columns:
+        column = frame[name]
+        if name in numeric:
+            values = column.to_numpy(dtype=float)
+            present = values[~np.isnan(values)]
+            edges = np.unique(np.quantile(present, np.linspace(0, 1, 11))) if len(present) else []
+            bins = np.searchsorted(edges, values, side="right") if len(edges) else values * 0
+            coded[name] = np.where(np.isnan(values), -1, bins).astype(int)
+        else:
+            coded[name] = pd.factorize(column)[0]
+    names = list(frame.columns)
+    out = np.eye(len(names))
+    for i, a in enumerate(names):
+        for j in range(i + 1, len(names)):
+            table = pd.crosstab(coded[a], coded[names[j]]).to_numpy(dtype=float)
+            n = table.sum()
+            if min(table.shape) < 2 or n == 0:
+                value = 0.0
+            else:
+                expected = table.sum(1, keepdims=True) @ table.sum(0, keepdims=True) / n
+                chi2 = float(((table - expected) ** 2 / np.where(expected > 0, expected, 1)).sum())
+                value = float(np.sqrt(chi2 / (n * (min(table.shape) - 1))))
+            out[i, j] = out[j, i] = min(1.0, value)
+    return out
+
+
+def plot_table_associations(
+    real: Any, synthetic: Any, numeric: Sequence[str], path: str | Path
+) -> Path:
+    """The real and the synthetic table's column associations (Cramér's V), side by side."""
+    names = list(real.columns)
+    size = max(4.0, 0.45 * len(names) + 2)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size), constrained_layout=True)
+    for ax, frame, title in ((axes[0], real, "real (test part)"), (axes[1], synthetic,
+                                                                    "synthetic")):  # fmt: skip
+        image = ax.imshow(_association(frame, numeric), vmin=0, vmax=1, cmap="viridis")
+        ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(len(names)), names, fontsize=8)
+        ax.set_title(f"{title}: association between columns (Cramér's V)", fontsize=9)
+    fig.colorbar(image, ax=axes, shrink=0.8)
+    return _save(fig, path)
+
+
+def plot_table_columns(
+    real: Any, synthetic: Any, numeric: Sequence[str], path: str | Path, max_levels: int = 12
+) -> Path:
+    """Each column's distribution, real (test part) vs synthetic: histograms for numbers,
+    bars of the commonest levels for categories; the empty share in each title."""
+    import numpy as np
+
+    names = list(real.columns)
+    cols = min(4, max(1, len(names)))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False,
+                             constrained_layout=True)  # fmt: skip
+    for ax, name in zip(axes.flat, names, strict=False):
+        r, s = real[name], synthetic[name]
+        if name in numeric:
+            rv, sv = r.to_numpy(dtype=float), s.to_numpy(dtype=float)
+            rv, sv = rv[~np.isnan(rv)], sv[~np.isnan(sv)]
+            both = np.concatenate([rv, sv])
+            bins = np.linspace(both.min(), both.max(), 31) if len(both) else 10
+            ax.hist(rv, bins=bins, density=True, alpha=0.5, label="real", color="tab:blue")
+            ax.hist(sv, bins=bins, density=True, alpha=0.5, label="synthetic", color="tab:orange")
+            empty = f"empty {np.mean(r.isna()):.0%} / {np.mean(s.isna()):.0%}"
+        else:
+            levels = list(r.value_counts().index[:max_levels])
+            rp = r.value_counts(normalize=True).reindex(levels).fillna(0)
+            sp = s.value_counts(normalize=True).reindex(levels).fillna(0)
+            x = np.arange(len(levels))
+            ax.bar(x - 0.2, rp.to_numpy(), 0.4, label="real", color="tab:blue")
+            ax.bar(x + 0.2, sp.to_numpy(), 0.4, label="synthetic", color="tab:orange")
+            ax.set_xticks(x, [str(v)[:12] for v in levels], rotation=60, ha="right", fontsize=7)
+            empty = ""
+        ax.set_title(f"{name} {empty}".strip(), fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("each column: real (test part) vs synthetic", fontsize=10)
+    return _save(fig, path)

@@ -6,8 +6,8 @@ comparison with *fresh* real rows (the test part, which training never saw):
 * ``privacy``: split the test part in two halves A and B. ``p`` is the share of synthetic rows
   that lie nearer some training row (all of them) than any row of A; ``p_real`` is the same
   share for B's rows, which are real rows the model never saw (each is averaged with the same
-  share the other way round, B as the holdout and A as the probe: less noise). ``privacy = min(1, (1 - p) /
-  (1 - p_real))``: 1 means the synthetic rows are no closer to the training rows than fresh
+  share the other way round, B as the holdout and A as the probe: less noise).
+  ``privacy = min(1, (1 - p) / (1 - p_real))``: 1 means the synthetic rows are no closer to the training rows than fresh
   real rows are; a generator that copies its training rows scores about 0.
 * ``copies``: the share of synthetic rows equal to some training row in every column;
   ``copies_real`` the same share for B's rows (tables of few categories repeat rows, so a

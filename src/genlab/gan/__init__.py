@@ -129,7 +129,8 @@ def train(
     else:
         config = found.base_config(preset, data_options).with_(preset=preset, **config_fields)
     data = found.build(data_options, config)
-    data.origin = {"kind": kind, "options": data_options}
+    # a DataFrame is not stored (nor its rows): evaluating such a run again takes data=...
+    data.origin = {"kind": kind, "options": {k: v for k, v in data_options.items() if k != "data"}}
     return train_gan(
         data,
         config,

@@ -159,9 +159,10 @@ class GanAdapter:
             return self.labels_for(n) if self.n_classes else None
         return torch.full((n,), self.class_index(label), dtype=torch.int64)
 
-    def present(self, samples: torch.Tensor) -> Any:
+    def present(self, samples: torch.Tensor, request: Any = None) -> Any:
         """Decoded samples as the user gets them from :meth:`GanRun.sample` (default: the
-        tensor itself; a table gives a pandas DataFrame)."""
+        tensor itself; a table gives a pandas DataFrame). ``request``: what was asked (a
+        class, a table's ``where``)."""
         return samples
 
     def support(self) -> nn.Module | None:

@@ -355,7 +355,8 @@ class GanRun:
         ``where``: for a table, ``{column: value}`` conditions every row meets. A table's
         samples come as a pandas DataFrame (:meth:`GanAdapter.present`), others as a
         tensor."""
-        return self.data.present(self.sample_tensor(n, seed, label, where=where))
+        request = label if where is None else where
+        return self.data.present(self.sample_tensor(n, seed, label, where=where), request)
 
     def sample_tensor(
         self, n: int, seed: int | None = None, label: Any = None, *, where: Any = None

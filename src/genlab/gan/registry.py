@@ -33,6 +33,7 @@ MODULES: tuple[str, ...] = (
     "genlab.gan.curves",
     "genlab.gan.integers",
     "genlab.gan.images",
+    "genlab.gan.table",  # its "csv" kind takes over the curves' (numbers-only files stay curves)
 )
 
 Options = Mapping[str, Any]

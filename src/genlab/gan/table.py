@@ -1,0 +1,799 @@
+"""Your own table for the one GAN engine: :class:`TableGanData`, its networks and the ``csv``
+data kind (numbers-only CSV files keep the curve path of :mod:`genlab.gan.curves`).
+
+* **Model space**: the columns' transformers (:class:`~genlab.data.table.TableCodec`):
+  numbers through their empirical CDF to a normal, categories (and "is empty" flags) one-hot.
+* **Conditioning** (what ``--where`` uses): the generator takes, beside its noise, a
+  condition: some columns' model-space values and a mask of which columns they are. It
+  writes the revealed values into its output as they are, so a row asked for ``cut=Ideal``
+  is Ideal by construction, and it learns the other columns given them. Training by
+  sampling (CTGAN's idea): half of the real rows are drawn uniformly and reveal nothing; the
+  other half pick a one-hot column, then one of its levels with probability proportional to
+  the log of its count (rare levels are seen far more often than their share), then a real
+  row with it, and reveal that column (and each other column with probability
+  :data:`EXTRA_REVEAL`, so that several conditions at once and numbers work too). The fake
+  rows of a batch get the real rows' conditions, so the discriminator compares like with
+  like.
+* **Categories** come out of the generator as one-hot samples of its softmax (the
+  straight-through estimator in training): the uniform numbers that pick them are extra
+  noise coordinates, so the same noise gives the same rows.
+* **Figures**: every few epochs a cheap score on the validation part (1 - the mean of
+  column-shape and pair complements, in torch); at the end the SDV ecosystem's own figures
+  on the test part (:mod:`genlab.evaluation.table_figures`: quality, ML efficacy) and
+  memorisation (:mod:`genlab.evaluation.privacy`: privacy, copies).
+* **Your rows stay yours**: the model file holds the weights and the columns' summaries
+  (bounded quantile knots, level names seen at least 5 times and their shares, ranges,
+  empty shares, formats); ``gan eval`` rebuilds the test part from the CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from genlab.config import GanConfig
+from genlab.data.batching import batch_indices, num_batches
+from genlab.data.table import TableCodec, detect_types, fit_specs, parse_types, read_table
+from genlab.errors import ConfigError, DataError, RunFileError
+from genlab.gan.adapter import GanAdapter, fingerprint
+from genlab.gan.registry import DataKind
+from genlab.models.gan import mlp
+
+__all__ = ["TableGanData", "TableGenerator", "make_table_gan_data"]
+
+#: Share of each of the validation and test parts (the rest trains), as for CSV curves.
+HOLDOUT_FRACTION = 0.15
+#: Rows a table needs (at least 2 each for validation and test).
+MIN_ROWS = 10
+#: Share of real rows drawn by a condition (the rest uniformly, revealing nothing).
+CONDITIONED_SHARE = 0.5
+#: On a conditioned row, each other column is revealed with this probability.
+EXTRA_REVEAL = 0.1
+#: Column pairs in the validation score (a seeded subset beyond).
+VALIDATION_PAIRS = 45
+#: Bins of a number in the validation score's pair tables.
+BINS = 10
+#: What ``--ids`` may say.
+ID_CHOICES = ("fresh", "drop")
+
+
+# --------------------------------------------------------------------------- networks
+
+
+class TableGenerator(nn.Module):
+    """Noise ``(B, latent_dim)`` + condition ``(B, dim + M)`` -> model-space rows ``(B, dim)``.
+
+    ``latent_dim`` = ``noise_dim`` + one coordinate per one-hot span (its normal CDF is the
+    uniform number that picks the span's level). The condition holds revealed model-space
+    values (``dim``) and the mask of revealed columns (``M``); revealed dims are copied to
+    the output."""
+
+    column_dims: torch.Tensor
+
+    def __init__(
+        self,
+        noise_dim: int,
+        dim: int,
+        spans: list[tuple[int, int]],
+        column_dims: torch.Tensor,
+        hidden: tuple[int, ...],
+        activation: str = "leaky_relu",
+    ) -> None:
+        super().__init__()
+        self.noise_dim, self.dim, self.spans = int(noise_dim), int(dim), list(spans)
+        self.latent_dim = self.noise_dim + len(self.spans)
+        self.n_columns = int(column_dims.shape[0])
+        self.register_buffer("column_dims", column_dims.float().clone())
+        self.net = mlp((self.noise_dim + dim + self.n_columns, *hidden, dim), activation)
+
+    def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        z, picks = noise[:, : self.noise_dim], noise[:, self.noise_dim :]
+        raw = self.net(torch.cat([z, condition], dim=1))  # (B, dim)
+        out = raw.clone()
+        for k, (start, width) in enumerate(self.spans):
+            probs = torch.softmax(raw[:, start : start + width], dim=1)  # (B, width)
+            uniform = torch.special.ndtr(picks[:, k : k + 1])  # (B, 1)
+            index = (probs.cumsum(dim=1) < uniform).sum(dim=1).clamp_max(width - 1)
+            hard = nn.functional.one_hot(index, width).to(probs.dtype)
+            out[:, start : start + width] = hard + probs - probs.detach()  # straight-through
+        values, mask = condition[:, : self.dim], condition[:, self.dim :]
+        revealed = (mask @ self.column_dims) > 0  # (B, dim)
+        return torch.where(revealed, values, out)
+
+
+class TableDiscriminator(nn.Module):
+    """Model-space rows ``(B, dim)`` -> logits ``(B, 1)`` (the condition is not needed: the
+    fake rows carry the real rows' revealed values)."""
+
+    def __init__(
+        self, dim: int, hidden: tuple[int, ...], activation: str, dropout: float
+    ) -> None:
+        super().__init__()
+        self.net = mlp((dim, *hidden, 1), activation, dropout)
+
+    def forward(self, rows: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(rows)
+
+
+# --------------------------------------------------------------------------- the adapter
+
+
+class TableParts:
+    """The three parts of a table: text cells as read (train, validation, test)."""
+
+    def __init__(self, train: Any, validation: Any, test: Any, seed: int) -> None:
+        self.train, self.validation, self.test, self.seed = train, validation, test, seed
+
+    def sizes(self) -> dict[str, int]:
+        """Rows per part."""
+        return {"train": len(self.train), "validation": len(self.validation),
+                "test": len(self.test)}  # fmt: skip
+
+
+class TableGanData(GanAdapter):
+    """A user's table for a GAN (see the module docstring)."""
+
+    kind = "table"
+    monitor = "score"
+    monitor_mode = "min"
+    progress_keys = ("column_shapes", "pair_trends")
+    holds_data: ClassVar[bool] = False
+    n_classes = 1  # conditional: real batches are (rows, conditions)
+
+    def __init__(
+        self,
+        name: str,
+        codec: TableCodec,
+        parts: TableParts | None,
+        *,
+        target: str | None = None,
+        spec: dict[str, Any] | None = None,
+        batch_size: int = 500,
+        stored_fingerprint: str | None = None,
+        splits: dict[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.codec = codec
+        self.parts = parts
+        self.columns = [s.name for s in codec.specs]
+        self.dim = codec.dim
+        self.spec = dict(spec or {})
+        self.batch_size = batch_size
+        names = codec.names
+        if target is None:
+            target = names[-1] if names else None
+        elif target not in names:
+            raise ConfigError(
+                f"--target {target!r}: choose a modelled column: {', '.join(names)}"
+            )
+        self.target = target
+        self._splits = dict(splits or {})
+        self._fingerprint = stored_fingerprint
+        self._train: dict[torch.device, torch.Tensor] = {}
+        if parts is not None:
+            self._train_codes = codec.codes(parts.train)
+            self._val_codes = codec.codes(parts.validation)
+            self._fingerprint = fingerprint(torch.nan_to_num(self._train_codes, nan=-1e30))
+            self._splits = {**parts.sizes(), "split_seed": parts.seed}
+            self._prepare_validation()
+
+    # ---------------------------------------------------------------- networks
+
+    def build_networks(self, config: GanConfig) -> tuple[nn.Module, nn.Module]:
+        """The conditional MLP generator and the MLP discriminator (``g_hidden``,
+        ``d_hidden``, ``d_dropout`` of ``config``)."""
+        if config.architecture != "mlp" or config.clusters:
+            raise ConfigError("tables use MLP networks: drop --architecture and --clusters")
+        spans = [(start, width) for start, width, _ in self.codec.discrete]
+        generator = TableGenerator(
+            config.latent_dim, self.dim, spans, self.codec.column_dims, config.g_hidden,
+            config.g_activation,
+        )  # fmt: skip
+        discriminator = TableDiscriminator(
+            self.dim, config.d_hidden, config.d_activation, config.d_dropout
+        )
+        return generator, discriminator
+
+    @property
+    def condition_dim(self) -> int:
+        """Width of a condition: revealed values + the column mask."""
+        return self.dim + len(self.codec.modelled)
+
+    # ---------------------------------------------------------------- training
+
+    @property
+    def batches_per_epoch(self) -> int:
+        """Batches in one pass over the train part."""
+        return num_batches(len(self._require_parts().train), self.batch_size)
+
+    def _train_model(self, device: torch.device) -> torch.Tensor:
+        cached = self._train.get(device)
+        if cached is None:
+            # ties spread over their CDF step once, from a fixed seed
+            cached = self.codec.encode(self._train_codes, torch.Generator().manual_seed(0))
+            cached = cached.to(device)
+            self._train[device] = cached
+        return cached
+
+    @property
+    def _levels(self) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]]:
+        """Per one-hot span: (rows sorted by level, each level's first position, log-count
+        weights, the column) of the train part."""
+        cached = getattr(self, "_levels_cache", None)
+        if cached is None:
+            model = self._train_model(torch.device("cpu"))
+            cached = []
+            for start, width, column in self.codec.discrete:
+                level = model[:, start : start + width].argmax(dim=1)
+                order = torch.argsort(level, stable=True)
+                counts = torch.bincount(level, minlength=width)
+                offsets = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
+                weights = torch.where(counts > 0, (counts.double() + 1).log(), 0.0)
+                cached.append((order, offsets, weights, column))
+            self._levels_cache = cached
+        return cached
+
+    def real_batches(
+        self, batch_size: int, generator: torch.Generator, device: torch.device
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """One epoch of ``(rows, conditions)`` batches from the train part (see the module
+        docstring: half uniform, half drawn by a condition)."""
+        device = torch.device(device)
+        model = self._train_model(torch.device("cpu"))
+        n, n_cols = model.shape[0], len(self.codec.modelled)
+        rows = torch.randperm(n, generator=generator)
+        mask = torch.zeros(n, n_cols, dtype=torch.bool)
+        conditioned = torch.rand(n, generator=generator) < CONDITIONED_SHARE
+        levels = self._levels
+        if levels and bool(conditioned.any()):
+            chosen = torch.nonzero(conditioned).squeeze(1)
+            span = torch.randint(len(levels), (chosen.numel(),), generator=generator)
+            for k, (order, offsets, weights, column) in enumerate(levels):
+                picked = chosen[span == k]
+                if picked.numel() == 0:
+                    continue
+                level = torch.multinomial(weights, picked.numel(), True, generator=generator)
+                size = (offsets[level + 1] - offsets[level]).double()
+                at = offsets[level] + (torch.rand(picked.numel(), generator=generator,
+                                                  dtype=torch.float64) * size).long()  # fmt: skip
+                rows[picked] = order[at.clamp_max(n - 1)]
+                mask[picked, column] = True
+        elif bool(conditioned.any()) and n_cols:  # numbers only: reveal one column
+            chosen = torch.nonzero(conditioned).squeeze(1)
+            mask[chosen, torch.randint(n_cols, (chosen.numel(),), generator=generator)] = True
+        extra = torch.rand(n, n_cols, generator=generator) < EXTRA_REVEAL
+        mask |= extra & conditioned.unsqueeze(1)
+        real = model[rows]
+        revealed = (mask.float() @ self.codec.column_dims.float()) > 0
+        condition = torch.cat([torch.where(revealed, real, 0.0), mask.float()], dim=1)
+        real, condition = real.to(device), condition.to(device)
+        order = torch.arange(n, device=device)
+        return [(real[idx], condition[idx]) for idx in batch_indices(order, batch_size)]
+
+    def labels_for(self, n: int) -> torch.Tensor:
+        """The condition of an unconditional row: nothing revealed (n, dim + M)."""
+        return torch.zeros(n, self.condition_dim)
+
+    def request_labels(self, n: int, label: Any = None) -> torch.Tensor | None:
+        """The condition for ``where`` (``label``): ``{column: value}``; every row reveals
+        those columns' values."""
+        if label is None:
+            return self.labels_for(n)
+        if not isinstance(label, Mapping):
+            raise ConfigError("a table takes where={column: value}, not a class")
+        codes = torch.full((1, len(self.codec.modelled)), float("nan"), dtype=torch.float64)
+        mask = torch.zeros(1, len(self.codec.modelled))
+        names = self.codec.names
+        for name, value in label.items():
+            code = self.codec.value_code(str(name), value)
+            j = names.index(str(name))
+            codes[0, j] = code
+            mask[0, j] = 1.0
+        values = self.codec.encode(codes)
+        for j, spec in enumerate(self.codec.modelled):  # an asked-for empty number
+            if mask[0, j] and spec.has_missing and torch.isnan(codes[0, j]):
+                start = self.codec.starts[j]
+                values[0, start : start + 3] = torch.tensor([0.0, 0.0, 1.0])
+        revealed = (mask @ self.codec.column_dims.float()) > 0
+        row = torch.cat([torch.where(revealed, values, 0.0), mask], dim=1)
+        return row.expand(n, -1).clone()
+
+    # ---------------------------------------------------------------- decoding
+
+    def decode(self, model_space: torch.Tensor) -> torch.Tensor:
+        """Model-space rows -> codes (N, M) (float64; NaN = empty)."""
+        return self.codec.decode(model_space.detach().cpu())
+
+    def decoder(self) -> nn.Module:
+        """The codec as a module (model space -> codes), for export."""
+        return self.codec
+
+    def present(self, samples: torch.Tensor, request: Any = None) -> Any:
+        """Codes -> a pandas DataFrame with the table's columns, order, spellings and types;
+        a ``where`` request's cells are exactly the values asked for."""
+        digest = hashlib.sha256(np.ascontiguousarray(samples.numpy()).tobytes()).hexdigest()
+        frame = self.codec.frame(samples, seed=int(digest[:12], 16))
+        if isinstance(request, Mapping):
+            for name, value in request.items():
+                spec = next(s for s in self.codec.specs if s.name == str(name))
+                if spec.type == "categorical":
+                    from genlab.data.table import _level_text
+
+                    frame[spec.name] = _level_text(value, spec)
+        return frame
+
+    # ---------------------------------------------------------------- figures
+
+    def _prepare_validation(self) -> None:
+        codes = self._val_codes
+        categorical = self.codec.categorical()
+        self._val_sorted = []
+        self._val_missing = torch.isnan(codes).double().mean(dim=0)
+        self._edges: list[torch.Tensor | None] = []
+        for j in range(codes.shape[1]):
+            column = codes[:, j]
+            present = column[~torch.isnan(column)]
+            if bool(categorical[j]):
+                self._val_sorted.append(None)
+                self._edges.append(None)
+            else:
+                self._val_sorted.append(present.sort().values)
+                edges = torch.quantile(present, torch.linspace(0, 1, BINS + 1, dtype=torch.float64))
+                self._edges.append(edges.unique())
+        pairs = list(itertools.combinations(range(codes.shape[1]), 2))
+        if len(pairs) > VALIDATION_PAIRS:
+            keep = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(0))
+            pairs = [pairs[int(i)] for i in keep[:VALIDATION_PAIRS]]
+        self._pairs = pairs
+        self._val_binned = self._binned(codes)
+
+    def _binned(self, codes: torch.Tensor) -> torch.Tensor:
+        """Codes -> small integer bins per column (numbers: validation quantile bins; empty:
+        the last bin; categories: their level)."""
+        out = torch.zeros(codes.shape, dtype=torch.long)
+        for j, edges in enumerate(self._edges):
+            column = codes[:, j]
+            if edges is None:
+                out[:, j] = torch.nan_to_num(column, nan=0).long()
+            else:
+                bins = torch.searchsorted(edges, torch.nan_to_num(column).contiguous(), right=True)
+                bins = (bins - 1).clamp(0, max(0, edges.numel() - 2))
+                out[:, j] = torch.where(torch.isnan(column), edges.numel(), bins)
+        return out
+
+    def validation_figures(self, samples: torch.Tensor) -> dict[str, float]:
+        """``score`` (lower is better) = 1 - the mean of ``column_shapes`` (1 - KS for
+        numbers, less their gap in empty share; 1 - total variation for categories) and
+        ``pair_trends`` (1 - total variation of the pairs' binned joint tables), against the
+        validation part."""
+        codes = samples.detach().cpu().double()
+        shapes = []
+        missing = torch.isnan(codes).double().mean(dim=0)
+        binned = self._binned(codes)
+        for j, real in enumerate(self._val_sorted):
+            if real is None:
+                width = self.codec.modelled[j].width
+                p = torch.bincount(binned[:, j], minlength=width).double() / codes.shape[0]
+                q = torch.bincount(self._val_binned[:, j], minlength=width).double()
+                shapes.append(1 - 0.5 * float((p - q / q.sum()).abs().sum()))
+                continue
+            column = codes[:, j]
+            fake = column[~torch.isnan(column)].sort().values
+            gap = float((missing[j] - self._val_missing[j]).abs())
+            if fake.numel() == 0 or real.numel() == 0:
+                shapes.append(0.0 if real.numel() else 1 - gap)
+                continue
+            points = torch.cat([real, fake])
+            cdf_real = torch.searchsorted(real, points, right=True).double() / real.numel()
+            cdf_fake = torch.searchsorted(fake, points, right=True).double() / fake.numel()
+            shapes.append(max(0.0, 1 - float((cdf_real - cdf_fake).abs().max()) - gap))
+        pairs = []
+        for a, b in self._pairs:
+            size = int(max(binned[:, b].max(), self._val_binned[:, b].max())) + 1
+            joint_fake = binned[:, a] * size + binned[:, b]
+            joint_real = self._val_binned[:, a] * size + self._val_binned[:, b]
+            cells = int(max(joint_fake.max(), joint_real.max())) + 1
+            p = torch.bincount(joint_fake, minlength=cells).double() / joint_fake.numel()
+            q = torch.bincount(joint_real, minlength=cells).double() / joint_real.numel()
+            pairs.append(1 - 0.5 * float((p - q).abs().sum()))
+        column_shapes = float(np.mean(shapes)) if shapes else 1.0
+        pair_trends = float(np.mean(pairs)) if pairs else column_shapes
+        return {
+            "score": 1 - 0.5 * (column_shapes + pair_trends),
+            "column_shapes": column_shapes,
+            "pair_trends": pair_trends,
+        }
+
+    def test_figures(self, samples: torch.Tensor) -> dict[str, Any]:
+        """The test figures (see the module docstring) of generated codes."""
+        from genlab.evaluation.privacy import distance_space, privacy_figures
+        from genlab.evaluation.table_figures import metric_frame, ml_efficacy, quality
+
+        parts = self._require_parts()
+        codes = samples.detach().cpu().double()
+        synthetic = self.present(codes)
+        numeric = [s.name for s in self.codec.modelled if s.numeric]
+        real_m = metric_frame(self.codec, parts.test)
+        synth_m = metric_frame(self.codec, synthetic)
+        train_m = metric_frame(self.codec, parts.train)
+        figures: dict[str, Any] = quality(real_m, synth_m, numeric)
+        if self.target is not None:
+            figures.update(ml_efficacy(train_m, synth_m, real_m, self.target, numeric))
+        categorical = self.codec.categorical()
+        ranges = torch.tensor(
+            [0.0 if not s.numeric else s.high - s.low for s in self.codec.modelled],
+            dtype=torch.float64,
+        )
+        test_codes = self.codec.codes(parts.test)
+        figures.update(
+            privacy_figures(
+                distance_space(codes, categorical, ranges),
+                distance_space(self._train_codes, categorical, ranges),
+                distance_space(test_codes, categorical, ranges),
+                categorical,
+            )
+        )
+        gaps = {}
+        for spec in self.codec.specs:
+            if spec.type == "identifier" and spec.value == "drop":
+                continue
+            real_share = float(parts.test[spec.name].isna().mean())
+            fake_share = float(synthetic[spec.name].isna().mean())
+            gaps[spec.name] = abs(real_share - fake_share)
+        figures["missing_gap"] = max(gaps.values()) if gaps else 0.0
+        figures["missing_gap_column"] = max(gaps, key=gaps.get) if gaps else ""
+        figures["invalid"] = _invalid_share(self.codec, synthetic)
+        figures["n_samples"] = int(codes.shape[0])
+        return figures
+
+    def headline(self, figures: dict[str, Any]) -> str:
+        """SDMetrics-style ``quality``."""
+        return "quality"
+
+    def warnings(self, figures: dict[str, Any]) -> list[str]:
+        """Warnings: a small test part; samples close to training rows."""
+        out = []
+        n_test = self._splits.get("test", 0)
+        if n_test and n_test < 200:
+            out.append(
+                f"the test part has only {n_test} rows: its figures are rough; more rows give "
+                "firmer figures"
+            )
+        privacy = figures.get("privacy")
+        if isinstance(privacy, float) and privacy < 0.9:
+            out.append(
+                f"privacy {privacy:.2f}: generated rows lie closer to training rows than fresh "
+                "real rows do (1 = no closer); the generator may be memorising"
+            )
+        return out
+
+    def write_plots(
+        self,
+        folder: Path,
+        history: list[dict[str, Any]],
+        best_epoch: int,
+        snapshots: list[tuple[int, torch.Tensor]],
+        final: torch.Tensor,
+    ) -> None:
+        """Per-column real vs synthetic distributions, the two association heatmaps side by
+        side, and the training curves."""
+        from genlab.evaluation.table_figures import metric_frame
+        from genlab.gan.engine import write_training_curves
+        from genlab.plots import plot_table_associations, plot_table_columns
+
+        folder.mkdir(parents=True, exist_ok=True)
+        parts = self._require_parts()
+        numeric = [s.name for s in self.codec.modelled if s.numeric]
+        real = metric_frame(self.codec, parts.test)
+        synthetic = metric_frame(self.codec, self.present(final))
+        plot_table_columns(real, synthetic, numeric, folder / "columns.png")
+        plot_table_associations(real, synthetic, numeric, folder / "associations.png")
+        write_training_curves(folder, self, history, best_epoch)
+
+    # ---------------------------------------------------------------- description
+
+    def splits(self) -> dict[str, Any]:
+        """Sizes and the seed of the three parts."""
+        return dict(self._splits)
+
+    def real_points(self, n: int) -> torch.Tensor:
+        """Up to ``n`` test rows' codes (empty when built from a model file)."""
+        if self.parts is None:
+            return torch.zeros(0, len(self.codec.modelled), dtype=torch.float64)
+        return self.codec.codes(self.parts.test.iloc[:n])
+
+    def describe(self) -> str:
+        """One line: the table, its parts, its column types."""
+        sizes = self._splits
+        kinds = ", ".join(f"{s.name} ({s.type})" for s in self.codec.specs)
+        return (
+            f"{self.name}: {sizes.get('train', 0)} training, {sizes.get('validation', 0)} "
+            f"validation and {sizes.get('test', 0)} test rows; {kinds}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The columns' summaries and the fingerprint of the train part: no rows."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "codec": self.codec.to_dict(),
+            "target": self.target,
+            "spec": dict(self.spec),
+            "splits": self.splits(),
+            "fingerprint": self._fingerprint,
+            "batch_size": self.batch_size,
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TableGanData:
+        """Rebuild for sampling (figures need the data again: :func:`genlab.gan.evaluate`)."""
+        try:
+            return cls(
+                values["name"],
+                TableCodec.from_dict(values["codec"]),
+                None,
+                target=values.get("target"),
+                spec=values.get("spec", {}),
+                batch_size=int(values.get("batch_size", 500)),
+                stored_fingerprint=values.get("fingerprint"),
+                splits=values.get("splits", {}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RunFileError(
+                f"the model file's table description is damaged or from another genlab ({exc}); "
+                "train the run again"
+            ) from exc
+
+    def _require_parts(self) -> TableParts:
+        if self.parts is None:
+            raise DataError(
+                "this table GAN was loaded from its model file, which holds no rows: give the "
+                "data (gan eval RUN --csv FILE)"
+            )
+        return self.parts
+
+
+def _invalid_share(codec: TableCodec, frame: Any) -> float:
+    """Share of generated cells that break their column's rules (an integer that is not whole
+    or out of range, a category never seen, a date out of range)."""
+    import pandas as pd
+
+    bad = 0
+    total = 0
+    for spec in codec.modelled:
+        column = frame[spec.name].dropna()
+        total += len(frame)
+        if spec.type == "integer":
+            values = pd.to_numeric(column).to_numpy(dtype=float)
+            bad += int(((values != np.round(values)) | (values < spec.low) |
+                        (values > spec.high)).sum())  # fmt: skip
+        elif spec.type == "categorical":
+            allowed = {v for v in spec.levels if v is not None} | set(spec.pooled)
+            bad += int((~column.isin(allowed)).sum())
+        elif spec.type == "continuous":
+            values = pd.to_numeric(column).to_numpy(dtype=float)
+            bad += int(((values < spec.low) | (values > spec.high)).sum())
+    return bad / max(1, total)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def split_frame(frame: Any, seed: int, source: str) -> TableParts:
+    """A table's rows in three disjoint parts, shuffled with ``seed``: 15% validation, 15%
+    test (at least 2 rows each), the rest train."""
+    n = len(frame)
+    if n < MIN_ROWS:
+        raise DataError(
+            f"{source} has {n} data rows; a table GAN needs at least {MIN_ROWS} (at least 2 for "
+            "validation, 2 for test, the rest to train)"
+        )
+    held = max(2, round(HOLDOUT_FRACTION * n))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
+    pick = frame.iloc
+    return TableParts(
+        pick[order[2 * held :]].reset_index(drop=True),
+        pick[order[:held]].reset_index(drop=True),
+        pick[order[held : 2 * held]].reset_index(drop=True),
+        seed,
+    )
+
+
+def column_types(frame: Any, types: Any = None) -> dict[str, str]:
+    """Detected types with the user's ``--types`` over them."""
+    detected = {name: info.type for name, info in detect_types(frame).items()}
+    detected.update(parse_types(types, list(frame.columns)))
+    return detected
+
+
+def make_table_gan_data(
+    *,
+    csv: str | None = None,
+    data: Any = None,
+    types: Any = None,
+    target: str | None = None,
+    ids: str = "fresh",
+    data_seed: int = 0,
+    batch_size: int = 500,
+) -> TableGanData:
+    """A table (``csv``: a file; ``data``: a pandas DataFrame) split 70/15/15 with
+    ``data_seed``, its columns typed (detected, ``types`` over them) and fitted on the train
+    part."""
+    if (csv is None) == (data is None):
+        raise ConfigError("give the table as csv=FILE or data=DataFrame (one of them)")
+    if ids not in ID_CHOICES:
+        raise ConfigError(f"--ids {ids!r}: choose one of {', '.join(ID_CHOICES)}")
+    frame, source = read_table(csv if csv is not None else data)
+    kinds = column_types(frame, types)
+    if all(k in ("identifier", "constant") for k in kinds.values()):
+        raise DataError(
+            f"{source}: no column to model (every column is an identifier or constant); "
+            "check the file, or set a column's type with --types"
+        )
+    parts = split_frame(frame, data_seed, source)
+    codec = TableCodec(fit_specs(parts.train, kinds, ids=ids))
+    name = Path(csv).name if csv is not None else "a DataFrame"
+    spec = {"source": "table", "data_seed": data_seed, "ids": ids, "types": kinds}
+    if csv is not None:
+        spec["csv"] = str(csv)
+    return TableGanData(name, codec, parts, target=target, spec=spec, batch_size=batch_size)
+
+
+def numbers_only(path: str) -> bool:
+    """Whether a CSV holds numbers only (every cell a finite number, none empty): such a
+    file keeps the curve path (:mod:`genlab.gan.curves`)."""
+    p = Path(path)
+    try:
+        stamp = p.stat().st_mtime_ns
+    except OSError:
+        return True  # the curve reader says what is wrong with the path
+    return _numbers_only(str(p), stamp)
+
+
+@lru_cache(maxsize=8)
+def _numbers_only(path: str, stamp: int) -> bool:
+    from genlab.data.curves import read_csv_points
+
+    try:
+        read_csv_points(path)
+    except DataError as exc:
+        text = str(exc)
+        return not ("is not a number" in text or "empty cell" in text)
+    return True
+
+
+# --------------------------------------------------------------------------- the csv kind
+
+
+def _route(given: Mapping[str, Any]) -> str:
+    """"table" or "curve": a DataFrame, table flags or a CSV with anything but numbers go
+    to the table adapter."""
+    if given.get("data") is not None or any(
+        given.get(k) is not None for k in ("types", "target", "ids")
+    ):
+        return "table"
+    csv = given.get("csv")
+    if csv is None:
+        raise ConfigError("csv data needs --csv FILE (or data=DataFrame from Python)")
+    return "curve" if numbers_only(str(csv)) else "table"
+
+
+def _add_flags(parser: argparse.ArgumentParser) -> None:
+    from genlab.gan.curves import SELECTIONS, SUPPORTS
+
+    group = parser.add_argument_group("data")
+    group.add_argument(
+        "--csv",
+        required=True,
+        metavar="FILE",
+        help="a CSV table (header row; ',', ';' or tab separated; UTF-8). Numbers only: the "
+        "curve GAN. Any other columns (categories, yes/no, dates, empty cells): the table "
+        "GAN. Rows are split 70%% train / 15%% validation / 15%% test (at least 10 rows)",
+    )
+    group.add_argument(
+        "--types",
+        nargs="+",
+        metavar="COL=TYPE",
+        help="tables: set column types over the detected ones (continuous, integer, "
+        "categorical, datetime, identifier, constant), e.g. --types carat=continuous "
+        "cut=categorical, or a JSON file {column: type}; `genlab data show csv --csv FILE` "
+        "shows what is detected",
+    )
+    group.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="tables: the column ml_efficacy predicts (default: the last modelled column)",
+    )
+    group.add_argument(
+        "--ids",
+        choices=ID_CHOICES,
+        help="tables: identifier columns (mostly unique, e.g. an order id) are not modelled; "
+        "fresh (default) writes new unique values, drop leaves them out",
+    )
+    group.add_argument(
+        "--select",
+        choices=SELECTIONS,
+        help="numbers-only CSV: what picks the generator on the validation part (see the "
+        "curve kinds)",
+    )
+    group.add_argument(
+        "--support",
+        choices=SUPPORTS,
+        help="numbers-only CSV: redraw generated points that lie off the training data",
+    )
+    group.add_argument("--data-seed", type=int, metavar="N", help="seed of the rows' split")
+
+
+def _build(given: Mapping[str, Any], config: GanConfig) -> GanAdapter:
+    options = dict(given)
+    if _route(options) == "curve":
+        from genlab.gan.curves import make_curve_gan_data
+
+        curve = {k: v for k, v in options.items() if k in ("csv", "data_seed", "select", "support")}
+        return make_curve_gan_data(
+            "csv", transform=config.transform, batch_size=config.batch_size, **curve
+        )
+    for key in ("select", "support"):
+        if options.pop(key, None) is not None:
+            raise ConfigError(f"--{key} is for numbers-only CSV files, not tables")
+    return make_table_gan_data(batch_size=config.batch_size, **options)
+
+
+#: genlab's table defaults (bench/table_gan.py measures them).
+TABLE_CONFIG = dict(
+    latent_dim=64,
+    g_hidden=(256, 256),
+    d_hidden=(256, 256),
+    d_dropout=0.25,
+    lr=2e-4,
+    batch_size=500,
+    epochs=300,
+    patience=6,
+    eval_every=5,
+    eval_samples=4096,
+    ema=0.99,
+    plot_every=25,
+)
+
+
+def _base_config(preset: str, given: Mapping[str, Any]) -> GanConfig:
+    from genlab.gan.curves import CSV_EPOCHS
+
+    if _route(given) == "curve":
+        return GanConfig.book() if preset == "book" else GanConfig(epochs=CSV_EPOCHS)
+    if preset == "book":
+        raise ConfigError("the book has no table GAN: drop --preset book")
+    return GanConfig(**TABLE_CONFIG)  # type: ignore[arg-type]
+
+
+def _show(given: Mapping[str, Any]) -> tuple[Any, list[str] | None, str]:
+    if _route(given) == "curve":
+        from genlab.data.curves import load_curve_dataset
+
+        dataset = load_curve_dataset("csv", csv=given["csv"])
+        return dataset.points, dataset.columns, dataset.name
+    frame, source = read_table(given.get("csv") if given.get("data") is None else given["data"])
+    return frame, None, source
+
+
+KINDS = (
+    DataKind(
+        "csv",
+        "your own CSV: numbers only (points, the curve GAN) or any table (the table GAN)",
+        ("csv", "data", "types", "target", "ids", "data_seed", "select", "support"),
+        _add_flags,
+        _build,
+        _base_config,
+        _show,
+    ),
+)
+ADAPTERS = (TableGanData,)
