@@ -96,7 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"genlab {__version__}")  # at once: the command tree would import torch
         return 0
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:2] == ["data", "show"] and len(words) > 2 and words[2].startswith("--csv"):
+        words.insert(2, "csv")  # `genlab data show --csv FILE`: the csv kind is implied
+    args = parser.parse_args(words)
     try:
         return int(args.handler(args) or 0)
     except Interrupted as exc:

@@ -7,6 +7,7 @@ import argparse
 import torch
 
 from genlab.commands.common import print_figures
+from genlab.errors import ConfigError
 
 
 def add_parser(groups: argparse._SubParsersAction) -> None:
@@ -31,7 +32,11 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
     for name, kind in data_kinds().items():
         kind_parser = kinds.add_parser(name, help=kind.help, description=kind.help)
         kind.add_flags(kind_parser)
-        kind_parser.add_argument("--out", metavar="FILE", required=True, help="PNG file to write")
+        kind_parser.add_argument(
+            "--out",
+            metavar="FILE",
+            help="PNG file to write (needed except for a table, whose column types are listed)",
+        )
         kind_parser.set_defaults(handler=run_show, kind=kind)
 
 
@@ -41,6 +46,10 @@ def run_show(args: argparse.Namespace) -> int:
     from genlab.commands.common import overrides
 
     points, columns, title = args.kind.show(overrides(args, args.kind.options))
+    if not isinstance(points, torch.Tensor):  # a table: its columns' types
+        return _show_table(args, points, title)
+    if not args.out:
+        raise ConfigError("--out FILE.png is needed: the plot of the data")
     if points.dim() == 3:  # images: a grid
         path = plots.save_image_grid(points, args.out)
         print(f"{title}: {points.shape[0]} images, grid written to {path}")
@@ -54,4 +63,39 @@ def run_show(args: argparse.Namespace) -> int:
         figures[f"{name} range"] = f"[{float(column.min()):.6g}, {float(column.max()):.6g}]"
         figures[f"{name} mean"] = float(column.mean())
     print_figures(figures, title=f"{title}: plot written to {path}")
+    return 0
+
+
+def _show_table(args: argparse.Namespace, frame: object, title: str) -> int:
+    """A table: each column's detected type (with ``--types`` over it), its counts and an
+    example; with ``--out`` a plot of every column's distribution."""
+    from genlab.data.table import detect_types
+    from genlab.gan.table import column_types
+
+    found = detect_types(frame)
+    final = column_types(frame, getattr(args, "types", None))
+    rows = len(frame)  # type: ignore[arg-type]
+    print(f"{title}: {rows:,} rows, {len(found)} columns")
+    width = max(len(name) for name in found)
+    print(f"  {'column':<{width}}  {'type':<11}  {'empty':>7}  {'distinct':>8}  example / why")
+    for name, info in found.items():
+        kind = final[name] + (" (set)" if final[name] != info.type else "")
+        empty = f"{info.missing / max(1, rows):.1%}"
+        why = info.reason if final[name] == info.type else f"detected {info.type}"
+        print(
+            f"  {name:<{width}}  {kind:<11}  {empty:>7}  {info.distinct:>8,}  "
+            f"{info.example[:20]!r}: {why}"
+        )
+    print("override a type with --types COLUMN=TYPE (continuous, integer, categorical, "
+          "datetime, identifier, constant)")  # fmt: skip
+    if args.out:
+        from genlab import plots
+        from genlab.data.table import TableCodec, fit_specs
+        from genlab.evaluation.table_figures import metric_frame
+
+        codec = TableCodec(fit_specs(frame, final))
+        table = metric_frame(codec, frame)
+        numeric = [s.name for s in codec.modelled if s.numeric]
+        path = plots.plot_table_columns(table, table, numeric, args.out)
+        print(f"plot written to {path}")
     return 0
