@@ -114,9 +114,7 @@ class TableDiscriminator(nn.Module):
     """Model-space rows ``(B, dim)`` -> logits ``(B, 1)`` (the condition is not needed: the
     fake rows carry the real rows' revealed values)."""
 
-    def __init__(
-        self, dim: int, hidden: tuple[int, ...], activation: str, dropout: float
-    ) -> None:
+    def __init__(self, dim: int, hidden: tuple[int, ...], activation: str, dropout: float) -> None:
         super().__init__()
         self.net = mlp((dim, *hidden, 1), activation, dropout)
 
@@ -172,9 +170,7 @@ class TableGanData(GanAdapter):
         if target is None:
             target = names[-1] if names else None
         elif target not in names:
-            raise ConfigError(
-                f"--target {target!r}: choose a modelled column: {', '.join(names)}"
-            )
+            raise ConfigError(f"--target {target!r}: choose a modelled column: {', '.join(names)}")
         self.target = target
         self._splits = dict(splits or {})
         self._fingerprint = stored_fingerprint
@@ -633,6 +629,8 @@ def make_table_gan_data(
     if ids not in ID_CHOICES:
         raise ConfigError(f"--ids {ids!r}: choose one of {', '.join(ID_CHOICES)}")
     frame, source = read_table(csv if csv is not None else data)
+    if len(frame) < MIN_ROWS:
+        split_frame(frame, data_seed, source)  # the one message about too few rows
     kinds = column_types(frame, types)
     if all(k in ("identifier", "constant") for k in kinds.values()):
         raise DataError(
@@ -655,7 +653,7 @@ def numbers_only(path: str) -> bool:
     try:
         stamp = p.stat().st_mtime_ns
     except OSError:
-        return True  # the curve reader says what is wrong with the path
+        return False  # the table reader says what is wrong with the path
     return _numbers_only(str(p), stamp)
 
 
@@ -665,9 +663,8 @@ def _numbers_only(path: str, stamp: int) -> bool:
 
     try:
         read_csv_points(path)
-    except DataError as exc:
-        text = str(exc)
-        return not ("is not a number" in text or "empty cell" in text)
+    except DataError:  # anything but clean numbers: the table reader says what it finds
+        return False
     return True
 
 
@@ -675,7 +672,7 @@ def _numbers_only(path: str, stamp: int) -> bool:
 
 
 def _route(given: Mapping[str, Any]) -> str:
-    """"table" or "curve": a DataFrame, table flags or a CSV with anything but numbers go
+    """ "table" or "curve": a DataFrame, table flags or a CSV with anything but numbers go
     to the table adapter."""
     if given.get("data") is not None or any(
         given.get(k) is not None for k in ("types", "target", "ids")

@@ -1,0 +1,276 @@
+"""The table kind: reading spreadsheet CSVs, column types, a short training run on a small
+mixed table, --where, the model file holding no rows, gan eval from the CSV, bad input."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import genlab.gan
+from genlab.cli import main
+from genlab.data.table import detect_types, read_table
+from genlab.errors import ConfigError, DataError
+
+TINY = {"epochs": 6, "eval_every": 2, "eval_samples": 512, "batch_size": 100}
+
+
+def mixed_table(n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """A small shop's orders: every column type, empty cells, one rare category (1%)."""
+    rng = np.random.default_rng(seed)
+    size = rng.choice(["S", "M", "L"], size=n, p=[0.3, 0.5, 0.2]).astype(object)
+    size[: n // 100] = "XXL"  # a rare level, 1% of the rows
+    rng.shuffle(size)
+    weight = np.round(rng.normal(70, 12, n) + (size == "L") * 15, 1)
+    items = rng.integers(1, 9, n) + rng.integers(0, 30, n)
+    paid = rng.choice(["yes", "no"], n, p=[0.8, 0.2])
+    day = pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    note = rng.choice(["fast", "slow", "ok"], n).astype(object)
+    note[rng.random(n) < 0.2] = None
+    frame = pd.DataFrame(
+        {
+            "order_id": np.arange(1000, 1000 + n),
+            "size": size,
+            "weight": weight,
+            "items": items,
+            "paid": paid,
+            "day": day.strftime("%Y-%m-%d"),
+            "shop": "Main street",
+            "note": note,
+        }
+    )
+    frame.loc[rng.random(n) < 0.1, "weight"] = np.nan
+    return frame
+
+
+@pytest.fixture(scope="module")
+def table_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("table") / "orders.csv"
+    mixed_table().to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def table_run(table_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "orders"
+    flags = ["--epochs", "6", "--eval-every", "2", "--batch-size", "100", "--quiet", "--no-report"]
+    code = main(["gan", "train", "csv", "--csv", str(table_csv), "--out", str(out), *flags])
+    assert code == 0
+    return out
+
+
+# --------------------------------------------------------------------------- types
+
+
+def test_every_type_is_detected(table_csv: Path) -> None:
+    frame, _ = read_table(table_csv)
+    found = {name: info.type for name, info in detect_types(frame).items()}
+    assert found == {
+        "order_id": "identifier",
+        "size": "categorical",
+        "weight": "continuous",
+        "items": "integer",
+        "paid": "categorical",
+        "day": "datetime",
+        "shop": "constant",
+        "note": "categorical",
+    }
+    assert detect_types(frame)["weight"].missing == int(mixed_table()["weight"].isna().sum())
+
+
+def test_spreadsheet_csvs_are_read_as_a_user_expects(tmp_path: Path) -> None:
+    rows = "\r\n".join(
+        ['"name";"price";"city"'] + [f'"a, ""b""\nline";{i},5;Köln' for i in range(12)]
+    )
+    path = tmp_path / "excel.csv"
+    path.write_bytes(("\ufeff" + rows + "\r\n").encode("utf-8"))
+    frame, _ = read_table(path)
+    assert list(frame.columns) == ["name", "price", "city"]
+    assert frame["name"][0] == 'a, "b"\nline'
+    assert frame["price"][3] == "3.5"  # decimal comma
+    assert frame["city"][0] == "Köln"
+    tab = tmp_path / "tab.csv"
+    tab.write_text("a\tb\n" + "".join(f"{i}\tx{i % 3}\n" for i in range(12)))
+    assert list(read_table(tab)[0].columns) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "is empty"),
+        (b"a,b\n", "no data rows"),
+        (b"a,b\n1,x\n3,4,5\n", "line 3: 3 values"),
+        (b"a,a\n1,x\n", "appears twice"),
+        (b"a,b\n1,x\n\xff\xfe,2\n", "line 3: bytes that are not UTF-8"),
+        (b"a,b\n" + b"1,x\n" * 5, "needs at least 10"),
+        (b"a,b\n" + b"1,\n" * 20, "no column to model"),
+    ],
+)
+def test_bad_tables_are_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture, content: bytes, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    code = main(["gan", "train", "csv", "--csv", str(path), "--out", str(tmp_path / "run"),
+                 "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "types,message",
+    [
+        (["nope=categorical"], "lacks; its columns"),
+        (["size=banana"], "must be one of"),
+        (["size=continuous"], "not a number"),
+        (["size"], "COLUMN=TYPE"),
+    ],
+)
+def test_bad_types_are_refused(table_csv: Path, types: list[str], message: str) -> None:
+    with pytest.raises((ConfigError, DataError), match=message.replace(";", ".*")):
+        genlab.gan.make_data("csv", csv=str(table_csv), types=types)
+
+
+def test_types_override_and_json_file(table_csv: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "types.json"
+    spec.write_text('{"items": "categorical"}')
+    data = genlab.gan.make_data("csv", csv=str(table_csv), types=[str(spec), "weight=continuous"])
+    kinds = {s.name: s.type for s in data.codec.specs}
+    assert kinds["items"] == "categorical" and kinds["weight"] == "continuous"
+
+
+def test_numbers_only_csv_keeps_the_curve_path(tmp_path: Path) -> None:
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{i * i}\n" for i in range(30)))
+    assert genlab.gan.make_data("csv", csv=str(path)).kind == "curve"
+    assert genlab.gan.make_data("csv", csv=str(path), types=["x=integer"]).kind == "table"
+
+
+def test_many_levels_are_bounded_and_rare_levels_never_stored(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    common = [f"city{i}" for i in range(300)]
+    cities = list(rng.choice(common, 3000)) + [f"lonely{i}" for i in range(400)]
+    frame = pd.DataFrame({"city": cities, "v": rng.normal(size=len(cities))})
+    data = genlab.gan.make_data("csv", data=frame)
+    spec = data.codec.specs[0]
+    assert len(spec.levels) <= 101  # MAX_LEVELS + "other"
+    stored = set(spec.levels) | set(spec.pooled)
+    assert not any(str(level).startswith("lonely") for level in stored)
+
+
+# --------------------------------------------------------------------------- a trained run
+
+
+def test_samples_keep_columns_types_and_ranges(table_run: Path, table_csv: Path) -> None:
+    real = pd.read_csv(table_csv)
+    run = genlab.gan.load(table_run)
+    rows = run.sample(2000, seed=3)
+    assert list(rows.columns) == list(real.columns)
+    assert rows["order_id"].is_unique and int(rows["order_id"].min()) > int(real["order_id"].max())
+    assert set(rows["size"].dropna()) <= {"S", "M", "L", "XXL"}
+    assert set(rows["paid"]) <= {"yes", "no"}
+    assert (rows["shop"] == "Main street").all()
+    items = rows["items"].dropna().astype(float)
+    assert (items == items.round()).all()
+    assert items.min() >= real["items"].min() and items.max() <= real["items"].max()
+    days = pd.to_datetime(rows["day"], format="%Y-%m-%d")
+    assert days.min() >= pd.Timestamp("2024-01-01") and days.max() <= pd.Timestamp("2024-12-31")
+    # same seed, same rows
+    pd.testing.assert_frame_equal(rows, run.sample(2000, seed=3))
+
+
+def test_where_returns_exactly_the_rows_asked_for(table_run: Path, capsys) -> None:
+    run = genlab.gan.load(table_run)
+    rare = run.sample(300, where={"size": "XXL", "paid": "no"})
+    assert len(rare) == 300
+    assert (rare["size"] == "XXL").all() and (rare["paid"] == "no").all()
+    assert main(["gan", "sample", str(table_run), "-n", "50", "--where", "size=XXL"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 51 and all(",XXL," in line for line in lines[1:])
+    for where, message in (("size=XS", "never took that value"), ("colour=red", "no column"),
+                           ("order_id=5", "not modelled"), ("size", "COLUMN=VALUE")):  # fmt: skip
+        assert main(["gan", "sample", str(table_run), "-n", "5", "--where", where]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+
+
+def test_summary_has_the_ecosystems_figures(table_run: Path) -> None:
+    import json
+
+    summary = json.loads((table_run / "summary.json").read_text())
+    metrics = summary["metrics"]
+    assert summary["headline"] == "metrics.quality"
+    for key in ("quality", "column_shapes", "pair_trends", "ml_efficacy", "privacy", "copies"):
+        assert 0.0 <= metrics[key] <= 1.0 or key == "ml_efficacy", key
+    assert metrics["copies"] == 0.0
+    assert metrics["invalid"] == 0.0
+    assert (table_run / "plots" / "columns.png").exists()
+    assert (table_run / "plots" / "associations.png").exists()
+
+
+def test_model_file_holds_no_rows(table_run: Path, table_csv: Path) -> None:
+    """Every number and every string in model.pt: no training row, no identifier, no value
+    of a level seen fewer than 5 times."""
+    payload = torch.load(table_run / "model.pt", weights_only=True)
+    numbers: list[float] = []
+    strings: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, torch.Tensor):
+            numbers.extend(value.double().flatten().tolist())
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            numbers.append(float(value))
+        elif isinstance(value, str):
+            strings.append(value)
+
+    walk(payload)
+    real = pd.read_csv(table_csv)
+    stored = np.array(sorted(set(numbers)))
+    weights = real["weight"].dropna().to_numpy()
+    # a quantile knot may equal a value by chance; rows would put all of them there
+    found = np.isin(np.round(weights, 6), np.round(stored, 6)).mean()
+    assert found < 0.2, found
+    ids = set(real["order_id"].astype(str))
+    assert not ids & {s for s in strings}
+    assert not {int(v) for v in stored if v == int(v) and 1000 < v < 2000} - {1000 + len(real)}
+
+
+def test_eval_rebuilds_the_test_part_from_the_csv(
+    table_run: Path, table_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import json
+
+    summary = json.loads((table_run / "summary.json").read_text())
+    again = genlab.gan.evaluate(table_run)
+    assert math.isclose(again["quality"], summary["metrics"]["quality"], rel_tol=1e-9)
+    other = tmp_path / "other.csv"
+    mixed_table(seed=5).to_csv(other, index=False)
+    assert main(["gan", "eval", str(table_run), "--csv", str(other)]) == 2
+    assert "not the data this run trained on" in capsys.readouterr().err
+    moved = tmp_path / "gone.csv"
+    assert main(["gan", "eval", str(table_run), "--csv", str(moved)]) == 2
+    assert "is not there" in capsys.readouterr().err
+
+
+def test_python_api_takes_and_gives_dataframes(tmp_path: Path) -> None:
+    frame = mixed_table(400, seed=2)
+    run = genlab.gan.train("csv", data=frame, quiet=True, plots=False, final_samples=500, **TINY)
+    rows = run.sample(5, where={"size": "L"})
+    assert isinstance(rows, pd.DataFrame) and list(rows.columns) == list(frame.columns)
+    assert (rows["size"] == "L").all()
+    with pytest.raises(DataError, match="give the data"):
+        genlab.gan.evaluate(run)
+    figures = genlab.gan.evaluate(run, n=500, data=frame)
+    assert 0 < figures["quality"] <= 1
