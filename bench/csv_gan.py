@@ -12,12 +12,22 @@ y = sin x), spiral (t ~ U(0, 3 pi), (x, y) = (t cos t, t sin t) / 10) and three 
 * clusters: ``bridge_share``, the share of samples farther than 4 sigma from every centre
   (a normal sample puts 0.03% there; bridges between clusters put far more).
 
+genlab's samples are those its support filter keeps (what ``gan sample`` gives); ``unfiltered``
+scores the same generator's samples before the filter (the first 10,000 of the same noise), and
+``rejected`` is the share the filter redrew. Every side also gets ``privacy`` and ``copies``
+(:func:`genlab.evaluation.privacy.privacy_figures`): its samples against the 2,048 rows it was
+given (all of them, though genlab trains on 70%), calibrated by 2,048 fresh rows of the same
+shape (numpy seed 4), every column divided by its range in the given rows. ``run`` holds
+genlab's own test figures from its summary (``privacy`` against its train part, calibrated by
+its test part; ``rejected``).
+
 genlab's time is its whole ``genlab.gan.train("csv", ...)`` call. CTGAN and SDV are optional,
 bench-only dependencies (``pip install 'genlab[bench]'``); a side that is not installed is
 reported as missing. Prints one JSON line and writes bench/results/csv_gan.json.
 
     python bench/csv_gan.py            # about 10 minutes here
     python bench/csv_gan.py --quick    # a smoke run (few epochs; the figures mean nothing)
+    python bench/csv_gan.py --sides genlab --results-dir /tmp/r   # genlab alone, elsewhere
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ from _results import emit
 from scipy.spatial import cKDTree
 
 import genlab.gan
+from genlab.evaluation.privacy import distance_space, privacy_figures
+from genlab.gan.engine import generate
 
 ROWS = 2048
 SAMPLES = 10_000
@@ -44,6 +56,8 @@ SIGMA = 0.4
 RADIUS = 3 * np.pi / 10
 TARGETS = {"exp": 0.01, "sine": 0.1, "spiral": 0.015}
 SECONDS_TARGET = 60.0
+#: genlab's samples are no closer to the rows it was given than fresh rows are (1 = as far).
+PRIVACY_TARGET = 0.9
 
 
 def datasets(n: int = ROWS, seed: int = 3) -> dict[str, np.ndarray]:
@@ -77,13 +91,42 @@ def score(name: str, samples: np.ndarray, real: np.ndarray) -> float:
     return float((distance > 4 * SIGMA).mean())
 
 
-def run_genlab(path: Path, quick: bool) -> tuple[np.ndarray, float, dict[str, Any]]:
+def privacy(samples: np.ndarray, real: np.ndarray, fresh: np.ndarray) -> dict[str, float]:
+    """``privacy``, ``copies``, ``p``, ``p_real`` of ``samples`` against the rows ``real``
+    (calibrated by ``fresh`` rows of the same shape), columns over their range in ``real``."""
+    given = torch.from_numpy(np.asarray(real, dtype=np.float64))
+    categorical = torch.zeros(given.shape[1], dtype=torch.bool)
+    ranges = given.max(dim=0).values - given.min(dim=0).values
+
+    def space(values: np.ndarray | torch.Tensor) -> torch.Tensor:
+        values = torch.as_tensor(np.asarray(values, dtype=np.float64))
+        return distance_space(values, categorical, ranges)
+
+    figures = privacy_figures(space(samples), space(given), space(fresh), categorical)
+    return {k: round(float(figures[k]), 4) for k in ("privacy", "copies", "p", "p_real")}
+
+
+def run_genlab(
+    name: str, path: Path, real: np.ndarray, fresh: np.ndarray, quick: bool
+) -> tuple[np.ndarray, float, dict[str, Any]]:
     options: dict[str, Any] = {"epochs": 20} if quick else {}
     started = time.perf_counter()
     run = genlab.gan.train("csv", csv=str(path), quiet=True, plots=False, **options)
     seconds = time.perf_counter() - started
-    info = {"epochs": run.summary["epochs_run"], "best_epoch": run.summary["best_epoch"]}
-    return run.sample(SAMPLES, seed=1).numpy(), seconds, info
+    metrics = run.summary["metrics"]
+    info: dict[str, Any] = {
+        "epochs": run.summary["epochs_run"],
+        "best_epoch": run.summary["best_epoch"],
+        "run": {k: metrics.get(k) for k in ("privacy", "copies", "p", "p_real", "rejected")},
+    }
+    samples = run.sample(SAMPLES, seed=1).numpy()
+    raw = generate(run.generator, run.data, SAMPLES, seed=1, filtered=False).numpy()
+    keep = run.data.support()
+    info["rejected"] = (
+        0.0 if keep is None else 1.0 - float(keep(torch.from_numpy(raw)).float().mean())
+    )
+    info["unfiltered"] = {"score": score(name, raw, real), **privacy(raw, real, fresh)}
+    return samples, seconds, info
 
 
 def run_ctgan(real: np.ndarray, quick: bool) -> tuple[np.ndarray, float]:
@@ -120,31 +163,69 @@ def run_copula(real: np.ndarray) -> tuple[np.ndarray, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run (seconds)")
+    parser.add_argument(
+        "--sides",
+        nargs="+",
+        choices=("genlab", "ctgan", "copula"),
+        default=["genlab", "ctgan", "copula"],
+        help="which sides to run (default: all three)",
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        help="write csv_gan.json here instead of bench/results/ (a partial run must not "
+        "replace the committed figures)",
+    )
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     data = datasets()
+    fresh_rows = datasets(seed=4)
     result: dict[str, Any] = {"bench": "csv_gan", "quick": args.quick, "rows": ROWS}
+    result.update({name: {} for name in data})
     with tempfile.TemporaryDirectory() as folder:
         for name, real in data.items():  # genlab first, alone, so its time is clean
+            if "genlab" not in args.sides:
+                break
             path = Path(folder) / f"{name}.csv"
             np.savetxt(path, real, delimiter=",", header="x,y", comments="")
-            samples, seconds, info = run_genlab(path, args.quick)
-            result[name] = {"genlab": {"score": score(name, samples, real), "seconds": seconds}}
-            result[name]["genlab"].update(info)
+            fresh = fresh_rows[name]
+            samples, seconds, info = run_genlab(name, path, real, fresh, args.quick)
+            result[name]["genlab"] = {
+                "score": score(name, samples, real),
+                "seconds": seconds,
+                **privacy(samples, real, fresh),
+                **info,
+            }
     for side, available in (("ctgan", "ctgan"), ("copula", "sdv")):
         for name, real in data.items():
+            if side not in args.sides:
+                continue
             if importlib.util.find_spec(available) is None:
                 result[name][side] = None
                 continue
             samples, seconds = run_ctgan(real, args.quick) if side == "ctgan" else run_copula(real)
-            result[name][side] = {"score": score(name, samples, real), "seconds": seconds}
+            result[name][side] = {
+                "score": score(name, samples, real),
+                "seconds": seconds,
+                **privacy(samples, real, fresh_rows[name]),
+            }
+    if "genlab" not in args.sides:
+        emit(__file__, result, args.results_dir)
+        return 0
     met = {name: result[name]["genlab"]["score"] <= target for name, target in TARGETS.items()}
     met["seconds"] = max(result[n]["genlab"]["seconds"] for n in data) <= SECONDS_TARGET
+    met["privacy"] = all(
+        result[n]["genlab"]["privacy"] >= PRIVACY_TARGET and result[n]["genlab"]["copies"] == 0
+        for n in data
+    )
     result["targets_met"] = met
     result["versions"] = {
         "torch": torch.__version__,
         **{m: _version(m) for m in ("ctgan", "sdv")},
     }
-    emit(__file__, result)
+    emit(__file__, result, args.results_dir)
     return 0
 
 

@@ -168,7 +168,10 @@ def privacy_figures(
     )
     p_real = 0.5 * sum(
         float(
-            (nearest_distance(probe, train, categorical) < nearest_distance(probe, h, categorical))
+            (
+                nearest_distance(probe, train, categorical, bounds)
+                < nearest_distance(probe, h, categorical, bounds)
+            )
             .double()
             .mean()
         )
