@@ -552,7 +552,10 @@ class _Setup:
         wrap = DistributedDataParallel if ctx.enabled else (lambda module: module)
         self.g_train, self.d_train = wrap(self.generator), wrap(self.discriminator)
         # real and fake in one discriminator call unless batch statistics would mix them
-        self.joint = not has_batch_statistics(self.discriminator)
+        # (a discriminator that judges packs of rows, as PacGAN's, needs them apart too)
+        self.joint = not has_batch_statistics(self.discriminator) and not getattr(
+            self.discriminator, "packs_rows", False
+        )
         betas = (config.beta1, config.beta2)
         self.g_optimizer = make_adam(self.generator.parameters(), config.lr, betas)
         self.d_optimizer = make_adam(

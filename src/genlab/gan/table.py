@@ -14,9 +14,9 @@ data kind (numbers-only CSV files keep the curve path of :mod:`genlab.gan.curves
   :data:`EXTRA_REVEAL`, so that several conditions at once and numbers work too). The fake
   rows of a batch get the real rows' conditions, so the discriminator compares like with
   like.
-* **Categories** come out of the generator as one-hot samples of its softmax (the
-  straight-through estimator in training): the uniform numbers that pick them are extra
-  noise coordinates, so the same noise gives the same rows.
+* **Categories** come out of the generator as the one-hot of its largest logit (the
+  softmax's gradient passes straight through in training), a function of the noise like
+  the numbers, so numbers can follow categories.
 * **Figures**: every few epochs a cheap score on the validation part (1 - the mean of
   column-shape and pair complements, in torch); at the end the SDV ecosystem's own figures
   on the test part (:mod:`genlab.evaluation.table_figures`: quality, ML efficacy) and
@@ -62,6 +62,8 @@ EXTRA_REVEAL = 0.1
 VALIDATION_PAIRS = 45
 #: Bins of a number in the validation score's pair tables.
 BINS = 10
+#: Rows the discriminator judges at once (PacGAN; CTGAN's default).
+PACK = 10
 #: What ``--ids`` may say.
 ID_CHOICES = ("fresh", "drop")
 
@@ -72,10 +74,13 @@ ID_CHOICES = ("fresh", "drop")
 class TableGenerator(nn.Module):
     """Noise ``(B, latent_dim)`` + condition ``(B, dim + M)`` -> model-space rows ``(B, dim)``.
 
-    ``latent_dim`` = ``noise_dim`` + one coordinate per one-hot span (its normal CDF is the
-    uniform number that picks the span's level). The condition holds revealed model-space
-    values (``dim``) and the mask of revealed columns (``M``); revealed dims are copied to
-    the output."""
+    Each one-hot span comes out as the one-hot of its largest logit (the softmax's gradient
+    passes straight through in training), so a row's categories are a function of its noise,
+    like its numbers, and the numbers can follow them (a price that depends on clarity).
+    (Drawing the level from the softmax with noise the network does not see made categories
+    independent of the numbers: every clarity got the same price for its carat.) The
+    condition holds revealed model-space values (``dim``) and the mask of revealed columns
+    (``M``); revealed dims are copied to the output."""
 
     column_dims: torch.Tensor
 
@@ -89,21 +94,17 @@ class TableGenerator(nn.Module):
         activation: str = "leaky_relu",
     ) -> None:
         super().__init__()
-        self.noise_dim, self.dim, self.spans = int(noise_dim), int(dim), list(spans)
-        self.latent_dim = self.noise_dim + len(self.spans)
+        self.latent_dim, self.dim, self.spans = int(noise_dim), int(dim), list(spans)
         self.n_columns = int(column_dims.shape[0])
         self.register_buffer("column_dims", column_dims.float().clone())
-        self.net = mlp((self.noise_dim + dim + self.n_columns, *hidden, dim), activation)
+        self.net = mlp((self.latent_dim + dim + self.n_columns, *hidden, dim), activation)
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        z, picks = noise[:, : self.noise_dim], noise[:, self.noise_dim :]
-        raw = self.net(torch.cat([z, condition], dim=1))  # (B, dim)
+        raw = self.net(torch.cat([noise, condition], dim=1))  # (B, dim)
         out = raw.clone()
-        for k, (start, width) in enumerate(self.spans):
+        for start, width in self.spans:
             probs = torch.softmax(raw[:, start : start + width], dim=1)  # (B, width)
-            uniform = torch.special.ndtr(picks[:, k : k + 1])  # (B, 1)
-            index = (probs.cumsum(dim=1) < uniform).sum(dim=1).clamp_max(width - 1)
-            hard = nn.functional.one_hot(index, width).to(probs.dtype)
+            hard = nn.functional.one_hot(probs.argmax(dim=1), width).to(probs.dtype)
             out[:, start : start + width] = hard + probs - probs.detach()  # straight-through
         values, mask = condition[:, : self.dim], condition[:, self.dim :]
         revealed = (mask @ self.column_dims) > 0  # (B, dim)
@@ -111,15 +112,27 @@ class TableGenerator(nn.Module):
 
 
 class TableDiscriminator(nn.Module):
-    """Model-space rows ``(B, dim)`` -> logits ``(B, 1)`` (the condition is not needed: the
-    fake rows carry the real rows' revealed values)."""
+    """Packs of ``pack`` model-space rows ``(B, dim)`` -> logits ``(B // pack, 1)``: PacGAN
+    (Lin et al. 2018, as CTGAN does): judging several rows at once lets the discriminator
+    see a generator that makes too little variety (here: prices that follow carat alone and
+    ignore colour and clarity). The condition is not needed: the fake rows carry the real
+    rows' revealed values."""
 
-    def __init__(self, dim: int, hidden: tuple[int, ...], activation: str, dropout: float) -> None:
+    packs_rows = True  # the engine calls it on real and fake batches apart
+
+    def __init__(
+        self, dim: int, hidden: tuple[int, ...], activation: str, dropout: float, pack: int
+    ) -> None:
         super().__init__()
-        self.net = mlp((dim, *hidden, 1), activation, dropout)
+        self.dim, self.pack = int(dim), int(pack)
+        self.net = mlp((dim * self.pack, *hidden, 1), activation, dropout)
 
     def forward(self, rows: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(rows)
+        n = rows.shape[0]
+        if n % self.pack:  # a short last batch: repeat rows to fill the last pack
+            extra = self.pack - n % self.pack
+            rows = torch.cat([rows, rows[torch.arange(extra, device=rows.device) % n]])
+        return self.net(rows.reshape(-1, self.dim * self.pack))
 
 
 # --------------------------------------------------------------------------- the adapter
@@ -195,7 +208,7 @@ class TableGanData(GanAdapter):
             config.g_activation,
         )  # fmt: skip
         discriminator = TableDiscriminator(
-            self.dim, config.d_hidden, config.d_activation, config.d_dropout
+            self.dim, config.d_hidden, config.d_activation, config.d_dropout, PACK
         )
         return generator, discriminator
 
