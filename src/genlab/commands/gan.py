@@ -610,6 +610,12 @@ def run_export(args: argparse.Namespace) -> int:
         "torch.export.load(FILE).module()" if args.format == "export" else "torch.jit.load(FILE)"
     )
     labels = " and labels (N,) int64" if gan.data.n_classes else ""
+    if gan.data.kind == "table":
+        labels = (
+            f" and conditions torch.zeros(N, {gan.data.condition_dim}) (none); it returns "
+            "codes (N, columns): numbers as they are, dates in seconds since 1970, categories "
+            "as level indices (the run's config.json lists the levels), NaN for an empty cell"
+        )
     print(
         f"wrote {path} ({args.format}); load it with plain torch: {loader}, then call it "
         f"on noise torch.randn(N, {gan.config.latent_dim}){labels}"

