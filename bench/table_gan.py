@@ -118,7 +118,7 @@ def fit_side(side: str, train: Any, n: int, seed: int, name: str) -> tuple[Any, 
 
     np.random.seed(seed)
     torch.manual_seed(seed)
-    metadata = Metadata.detect_from_dataframe(train)
+    metadata = Metadata.detect_from_dataframes({"table": train})
     maker = {
         "gaussiancopula": lambda: GaussianCopulaSynthesizer(metadata),
         "ctgan": lambda: CTGANSynthesizer(metadata, epochs=PEER_EPOCHS),
@@ -126,9 +126,10 @@ def fit_side(side: str, train: Any, n: int, seed: int, name: str) -> tuple[Any, 
     }[side]
     synthesizer = maker()
     start = time.perf_counter()
-    synthesizer.fit(train)
+    synthesizer.fit({"table": train})  # SDV 2.0 takes tables by name
     seconds = time.perf_counter() - start
-    return synthesizer.sample(num_rows=n), seconds
+    rows = synthesizer.sample(num_rows=n)
+    return (rows["table"] if isinstance(rows, dict) else rows), seconds
 
 
 def _parts() -> dict[str, Any]:
