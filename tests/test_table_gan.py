@@ -274,3 +274,20 @@ def test_python_api_takes_and_gives_dataframes(tmp_path: Path) -> None:
         genlab.gan.evaluate(run)
     figures = genlab.gan.evaluate(run, n=500, data=frame)
     assert 0 < figures["quality"] <= 1
+
+
+def test_two_process_table_gan(table_csv: Path, tmp_path: Path) -> None:
+    """torchrun, two CPU processes: one run folder, ranks in step, the same figures' keys."""
+    import json
+
+    from tests.test_distributed import torchrun
+
+    result = torchrun("gan", "train", "csv", "--csv", str(table_csv), "--epochs", "4",
+                      "--eval-every", "2", "--batch-size", "100", "--quiet", "--no-plots",
+                      "--no-report", "--out", str(tmp_path / "ddp"))  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["ranks_consistent"] is True
+    assert summary["epochs_run"] == 4 and 0 < summary["metrics"]["quality"] <= 1
+    rows = genlab.gan.sample(tmp_path / "ddp", 50, where={"paid": "no"})
+    assert (rows["paid"] == "no").all()

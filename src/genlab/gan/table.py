@@ -789,7 +789,31 @@ def _base_config(preset: str, given: Mapping[str, Any]) -> GanConfig:
         return GanConfig.book() if preset == "book" else GanConfig(epochs=CSV_EPOCHS)
     if preset == "book":
         raise ConfigError("the book has no table GAN: drop --preset book")
-    return GanConfig(**TABLE_CONFIG)  # type: ignore[arg-type]
+    rows = _row_count(given)
+    epochs = int(TABLE_CONFIG["epochs"])  # type: ignore[call-overload]
+    if rows:  # a big table needs fewer passes: at most STEP_BUDGET batches in all
+        train_rows = max(1, int(rows * (1 - 2 * HOLDOUT_FRACTION)))
+        batch = int(TABLE_CONFIG["batch_size"])  # type: ignore[call-overload]
+        epochs = max(MIN_EPOCHS, min(epochs, -(-STEP_BUDGET * batch // train_rows)))
+    return GanConfig(**{**TABLE_CONFIG, "epochs": epochs})  # type: ignore[arg-type]
+
+
+#: A table's default epochs give at most this many batches (a million rows: 15 epochs).
+STEP_BUDGET = 20_000
+#: ... but at least this many epochs.
+MIN_EPOCHS = 10
+
+
+def _row_count(given: Mapping[str, Any]) -> int:
+    """The table's rows (a CSV's line count, less its header), or 0 when unknown."""
+    if given.get("data") is not None:
+        return len(given["data"])
+    try:
+        with open(given["csv"], "rb") as file:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+    except (OSError, KeyError, TypeError):
+        return 0
+    return max(0, lines - 1)
 
 
 def _show(given: Mapping[str, Any]) -> tuple[Any, list[str] | None, str]:
