@@ -291,3 +291,27 @@ def test_two_process_table_gan(table_csv: Path, tmp_path: Path) -> None:
     assert summary["epochs_run"] == 4 and 0 < summary["metrics"]["quality"] <= 1
     rows = genlab.gan.sample(tmp_path / "ddp", 50, where={"paid": "no"})
     assert (rows["paid"] == "no").all()
+
+
+def test_a_dataframe_gets_its_dtypes_back() -> None:
+    """bool, float categories, int categories, whole numbers and datetimes come back in the
+    DataFrame's own dtypes (a CSV's cells keep their text spelling instead)."""
+    from genlab.data.table import TableCodec, fit_specs
+    from genlab.gan.table import column_types
+
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "flag": np.arange(n) % 3 == 0,
+            "kids": (np.arange(n) % 4).astype(float),
+            "rooms": np.arange(n) % 4,
+            "price": np.arange(n) * 7,
+            "when": pd.date_range("2024-01-01", periods=n),
+            "c": ["a", "b"] * (n // 2),
+        }
+    )
+    text, _ = read_table(frame)
+    codec = TableCodec(fit_specs(text, column_types(text), dtypes=text.attrs["dtypes"]))
+    back = codec.frame(codec.codes(text))
+    assert back.dtypes.to_dict() == frame.dtypes.to_dict()
+    pd.testing.assert_frame_equal(back, frame)

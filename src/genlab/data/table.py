@@ -129,6 +129,7 @@ def read_table(source: Any) -> tuple[Any, str]:
 
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
+        frame.attrs["dtypes"] = {str(c): str(t) for c, t in source.dtypes.items()}
         _check_names([str(c) for c in frame.columns], "the DataFrame")
         frame.columns = [str(c) for c in frame.columns]
         if frame.shape[1] == 0 or frame.shape[0] == 0:
@@ -366,6 +367,7 @@ class ColumnSpec:
     value: str | None = None
     start: int = 0
     numeric_levels: bool = False
+    dtype: str = ""
 
     @property
     def modelled(self) -> bool:
@@ -418,14 +420,22 @@ def _codes_of(spec: ColumnSpec, column: Any) -> np.ndarray:
     return codes
 
 
-def fit_specs(frame: Any, types: dict[str, str], *, ids: str = "fresh") -> list[ColumnSpec]:
-    """Every column's :class:`ColumnSpec`, fitted on ``frame`` (the train part)."""
+def fit_specs(
+    frame: Any,
+    types: dict[str, str],
+    *,
+    ids: str = "fresh",
+    dtypes: dict[str, str] | None = None,
+) -> list[ColumnSpec]:
+    """Every column's :class:`ColumnSpec`, fitted on ``frame`` (the train part). ``dtypes``:
+    a DataFrame's own column dtypes, given back to generated rows (bool, numbers, dates)."""
     specs = []
     for name in frame.columns:
         column = frame[name]
         kind = types[name]
         present = column.dropna()
         spec = ColumnSpec(name, kind, missing=float(column.isna().mean()))
+        spec.dtype = (dtypes or {}).get(name, "")
         if kind == "constant":
             spec.value = None if not len(present) else str(present.iloc[0])
         elif kind == "identifier":
@@ -592,6 +602,9 @@ class TableCodec(nn.Module):
             else:
                 clipped = np.round(np.clip(values, spec.low, spec.high), spec.start)
                 out[spec.name] = pd.Series(clipped).mask(missing)
+        for spec in self.specs:
+            if spec.name in out:
+                out[spec.name] = _restore_dtype(spec, out[spec.name])
         return pd.DataFrame(out)
 
     def typed(self, frame: Any) -> Any:
@@ -731,6 +744,32 @@ class TableCodec(nn.Module):
     def from_dict(cls, values: dict[str, Any]) -> TableCodec:
         """Rebuild from :meth:`to_dict`."""
         return cls([spec_from_dict(v) for v in values["columns"]])
+
+
+def _restore_dtype(spec: ColumnSpec, column: Any) -> Any:
+    """Generated cells in a DataFrame's own dtypes (bool, numbers, datetimes); a CSV's
+    cells keep their text spelling."""
+    import pandas as pd
+
+    numeric_dtype = spec.dtype.startswith(("int", "float", "Int", "Float"))
+    if spec.type == "categorical" and numeric_dtype:  # a DataFrame's few-valued numbers
+        numbers = pd.to_numeric(column, errors="coerce")
+        whole = numbers.dropna()
+        if spec.dtype.lower().startswith("int") and len(whole) == len(numbers):
+            return numbers.round().astype(spec.dtype)
+        if spec.dtype.lower().startswith("int"):
+            return numbers.round().astype("Int64")
+        return numbers.astype(float)
+    if spec.dtype == "bool" or spec.dtype == "boolean":
+        mapped = column.map({"True": True, "False": False})
+        return mapped.astype("boolean") if mapped.isna().any() else mapped.astype(bool)
+    if spec.dtype.startswith("datetime64") and spec.type == "datetime":
+        return pd.to_datetime(column, format=spec.fmt)
+    if spec.dtype.startswith("float") and spec.type == "integer":
+        return column.astype(float)
+    if spec.dtype.startswith("int") and spec.type == "integer" and not column.isna().any():
+        return column.astype(spec.dtype)
+    return column
 
 
 def _level_text(value: Any, spec: ColumnSpec) -> str | None:

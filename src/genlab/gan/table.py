@@ -651,7 +651,7 @@ def make_table_gan_data(
             "check the file, or set a column's type with --types"
         )
     parts = split_frame(frame, data_seed, source)
-    codec = TableCodec(fit_specs(parts.train, kinds, ids=ids))
+    codec = TableCodec(fit_specs(parts.train, kinds, ids=ids, dtypes=frame.attrs.get("dtypes")))
     name = Path(csv).name if csv is not None else "a DataFrame"
     spec = {"source": "table", "data_seed": data_seed, "ids": ids, "types": kinds}
     if csv is not None:
