@@ -469,7 +469,8 @@ class TableGanData(GanAdapter):
         return "quality"
 
     def warnings(self, figures: dict[str, Any]) -> list[str]:
-        """Warnings: a small test part; samples close to training rows."""
+        """Warnings: a small test part; columns not modelled; samples close to training
+        rows."""
         out = []
         n_test = self._splits.get("test", 0)
         if n_test and n_test < 200:
@@ -477,6 +478,16 @@ class TableGanData(GanAdapter):
                 f"the test part has only {n_test} rows: its figures are rough; more rows give "
                 "firmer figures"
             )
+        constant = [s.name for s in self.codec.specs if s.type == "constant"]
+        if constant:
+            out.append(
+                f"not modelled, written back as they are: {', '.join(constant)} (one value, or "
+                "empty in every row: they carry no information)"
+            )
+        ids = [s.name for s in self.codec.specs if s.type == "identifier"]
+        if ids:
+            how = "left out" if self.spec.get("ids") == "drop" else "fresh unique values"
+            out.append(f"identifier columns, not modelled ({how}): {', '.join(ids)}")
         privacy = figures.get("privacy")
         if isinstance(privacy, float) and privacy < 0.9:
             out.append(
