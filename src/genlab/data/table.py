@@ -446,9 +446,9 @@ def fit_specs(
             spec.value = "drop" if ids == "drop" else "fresh"
         elif kind == "categorical":
             counts = present.value_counts()
+            # a level seen in fewer rows is never stored (it may name a person): a column of
+            # only such levels becomes one "other" level
             kept = [str(v) for v, c in counts.items() if c >= MIN_LEVEL_ROWS][:MAX_LEVELS]
-            if not kept:  # every level rare: keep the most frequent ones anyway
-                kept = [str(v) for v in counts.index[:MAX_LEVELS]]
             rest = counts[~counts.index.isin(kept)]
             stored = rest[rest >= MIN_LEVEL_ROWS][:MAX_POOLED]
             spec.levels = list(kept)
