@@ -87,11 +87,11 @@ def train(
 
     ``settings`` are :class:`~genlab.config.ClassifierConfig` fields (``epochs``,
     ``patience``, ``min_delta``, ``batch_size``, ``lr``, ``seed``, ``threshold``, ``device``,
-    ``data_dir``, ...); ``preset="book"`` starts from the book's exact settings (see
+    ``threads``, ``data_dir``, ...); ``preset="book"`` starts from the book's exact settings (see
     :func:`make_config`). ``out`` (optional) writes a run folder (``plots=False``: without
     PNGs). ``resume=True`` goes on with the unfinished run in ``out``, with its stored
     settings: any of ``task``, ``model``, ``preset`` or ``settings`` given here must agree
-    with them (``device`` and ``data_dir`` may change). Progress shows as a bar unless
+    with them (``device``, ``threads`` and ``data_dir`` may change). Progress shows as a bar unless
     ``quiet``. ``seeds=[0, 1, ...]`` trains once per seed into ``out/seed-N`` and returns a
     :class:`~genlab.repeats.Repeated` (the spread of the figures in ``out/summary.json``).
     """

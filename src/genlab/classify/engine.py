@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ FIGURE_SPLIT: dict[str, str] = {
 #: where to run and where the files are, not what is trained: given again, they replace the
 #: stored ones.
 RESUME_KEYS: tuple[str, ...] = tuple(
-    f.name for f in fields(ClassifierConfig) if f.name not in ("device", "data_dir")
+    f.name for f in fields(ClassifierConfig) if f.name not in ("device", "threads", "data_dir")
 )
 
 
@@ -442,10 +443,12 @@ def train_classifier(
     with (
         ProcessGroup(config.device) as (ctx, device),
         runs.open_run_dir(out if ctx.is_main else None, overwrite, resume) as out_dir,
+        cpu_threads(config.threads) as threads,
     ):
         if resume and out is not None:
             config = resumed_config(out, config, requested or {})
         training = _Training(config, data, ctx, device, out_dir)
+        training.threads = threads
         callbacks = training.callbacks(reporter if ctx.is_main else None, out)
         saver = callbacks[-1] if resume and isinstance(callbacks[-1], SaveCheckpoint) else None
         result = run_epochs(
@@ -465,20 +468,38 @@ def resumed_config(
 
     A setting in ``requested`` (config field -> value the user gave) that differs from the
     stored one is refused with a :class:`ConfigError` naming each (:data:`RESUME_KEYS`);
-    ``device`` is the current one and ``data_dir``, when given, replaces the stored folder.
+    ``device`` and ``threads`` are the current ones and ``data_dir``, when given, replaces
+    the stored folder.
     """
     stored = runs.read_json(Path(out) / runs.CONFIG_FILE)
     runs.check_resume_flags(out, stored, requested, RESUME_KEYS)
     config = ClassifierConfig.from_dict(stored)
     config = config.with_(
-        device=current.device, data_dir=requested.get("data_dir") or config.data_dir
+        device=current.device,
+        threads=current.threads,
+        data_dir=requested.get("data_dir") or config.data_dir,
     )
     check_global_batch(config.batch_size)
     return config
 
 
+@contextmanager
+def cpu_threads(threads: int) -> Iterator[int]:
+    """Run the block on ``threads`` CPU threads (0: leave torch's setting, one per core or
+    what torchrun's process share gave); yields the number in use. Restored afterwards."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
 class _Training:
     """One classifier run's data, model, optimizer, batch order and callbacks."""
+
+    threads: int = 0  # the CPU threads training runs on (set by train_classifier)
 
     def __init__(
         self,
@@ -563,6 +584,7 @@ class _Training:
         report = test_report(self.model, data, self.config)
         where = {
             "device": str(self.device),
+            "threads": self.threads or torch.get_num_threads(),
             "world_size": ctx.world_size,
             "ranks_consistent": consistent,
         }
@@ -595,7 +617,8 @@ def run_summary(
     where: Mapping[str, Any],
 ) -> dict[str, Any]:
     """``summary.json``: how training went, the test figures, the splits each figure comes
-    from, and where it ran (``where``: device, world_size, ranks_consistent)."""
+    from, and where it ran (``where``: device, threads, world_size, ranks_consistent;
+    ``threads``: the CPU threads training ran on, ``--threads`` or torch's own choice)."""
     figures = {k: v for k, v in report.items() if k != "predictions"}
     return {
         "kind": KIND,
@@ -611,6 +634,7 @@ def run_summary(
         "seed": config.seed,
         **split_info(data, config, FIGURE_SPLIT),
         "device": where["device"],
+        "threads": where.get("threads", config.threads),
         "restored_best": config.restore_best,
         "world_size": where["world_size"],
         "ranks_consistent": where["ranks_consistent"],

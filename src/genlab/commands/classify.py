@@ -156,6 +156,7 @@ SETTING_FLAGS = (
     "seed",
     "threshold",
     "device",
+    "threads",
     "data_dir",
     "lr_decay",
     "lr_patience",

@@ -12,7 +12,7 @@ import csv
 import io
 import sys
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -31,32 +31,8 @@ from genlab.commands.report import add_report_flag, report_after_training
 from genlab.config import GAN_ACTIVATIONS, GAN_ARCHITECTURES, GAN_TRANSFORMS, PRESETS, GanConfig
 from genlab.errors import ConfigError
 
-GAN_FLAGS = (
-    "architecture",
-    "width",
-    "d_width",
-    "clusters",
-    "epochs",
-    "patience",
-    "min_delta",
-    "batch_size",
-    "lr",
-    "d_lr",
-    "seed",
-    "device",
-    "latent_dim",
-    "g_hidden",
-    "d_hidden",
-    "d_dropout",
-    "beta1",
-    "beta2",
-    "ema",
-    "eval_every",
-    "plot_every",
-    "transform",
-    "threads",
-    "checkpoint_interval",
-)
+if TYPE_CHECKING:
+    from genlab.gan.registry import DataKind
 
 
 def add_parser(groups: argparse._SubParsersAction) -> None:
@@ -87,7 +63,7 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
     for name, kind in data_kinds().items():
         kind_parser = kinds.add_parser(name, help=kind.help, description=kind.help)
         kind.add_flags(kind_parser)
-        _add_gan_flags(kind_parser)
+        _add_gan_flags(kind_parser, kind)
         kind_parser.set_defaults(handler=run_train, kind=kind)
 
     sample = sub.add_parser(
@@ -187,8 +163,50 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
     interpolate.set_defaults(handler=run_interpolate)
 
 
-def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
-    defaults = asdict(GanConfig())
+#: ``--help``'s words for a setting whose default is None.
+NONE_DEFAULTS = {"d_lr": "--lr's", "d_width": "--width's", "patience": "none: no early stopping"}
+
+
+def _default_text(name: str, value: Any) -> str:
+    if value is None:
+        return NONE_DEFAULTS.get(name, "none")
+    if isinstance(value, (tuple, list)):
+        return " ".join(map(str, value)) or "none (one linear layer)"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def help_defaults(kind: DataKind) -> dict[str, str]:
+    """Each setting's default as ``gan train KIND --help`` shows it (by flag ``dest``): what
+    a genlab-preset run of ``kind`` starts from (:meth:`DataKind.defaults`); where the kind's
+    cases differ, each case's (``tables: 300, numbers-only CSV: 1200``); then the kind's
+    note on the flag, if any."""
+    cases = {label: asdict(config) for label, config in kind.defaults().items()}
+    notes = dict(kind.flag_notes)
+    out: dict[str, str] = {}
+    for name in GanConfig.__dataclass_fields__:
+        texts = [(label, _default_text(name, values[name])) for label, values in cases.items()]
+        if len({text for _, text in texts}) == 1:
+            shown = texts[0][1]
+        else:
+            shown = ", ".join(f"{label}: {text}" for label, text in texts if label)
+            plain = [text for label, text in texts if not label]
+            shown = f"{plain[0]}; {shown}" if plain else shown
+        out[name] = f"{shown}; {notes[name]}" if name in notes else shown
+    g, d = out["g_activation"], out["d_activation"]
+    out["activation"] = g if g == d else f"G {g}, D {d}"
+    if "activation" in notes:
+        out["activation"] += f"; {notes['activation']}"
+    return out
+
+
+def _add_gan_flags(parser: argparse.ArgumentParser, kind: DataKind) -> None:
+    """The GanConfig flags ``kind`` takes (:attr:`DataKind.config_flags`), each with the
+    default a run of that kind uses; a flag the kind does not take is not offered, so the
+    parser refuses it as unknown."""
+    defaults = help_defaults(kind)
+    flags = set(kind.config_flags)
     parser.add_argument(
         "--preset",
         choices=PRESETS,
@@ -198,90 +216,105 @@ def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
     add_training_flags(parser, defaults)
     for action in parser._actions:
         if action.dest == "device":
-            action.help = (
-                f"where to train (default {defaults['device']}: networks this small run "
-                "faster on one CPU core than on a GPU)"
-            )
+            action.help = f"where to train (default {defaults['device']}; auto: a GPU when "
+            action.help += "there is one)"
     add_report_flag(parser)
     group = parser.add_argument_group("networks")
-    group.add_argument(
-        "--latent-dim", type=int, metavar="N", help=f"noise size (default {defaults['latent_dim']})"
-    )
-    group.add_argument(
-        "--g-hidden",
-        type=int,
-        nargs="*",
-        metavar="N",
-        help=f"generator hidden widths (default {' '.join(map(str, defaults['g_hidden']))})",
-    )
-    group.add_argument(
-        "--d-hidden",
-        type=int,
-        nargs="*",
-        metavar="N",
-        help=f"discriminator hidden widths (default {' '.join(map(str, defaults['d_hidden']))})",
-    )
-    group.add_argument(
-        "--architecture",
-        choices=GAN_ARCHITECTURES,
-        help="mlp (curves, integers, the book's image GAN) or conv (28x28 images; genlab's "
-        "default for fashion)",
-    )
-    group.add_argument(
-        "--width", type=int, metavar="N", help="channels of the conv generator (fashion: 32)"
-    )
-    group.add_argument(
-        "--d-width",
-        type=int,
-        metavar="N",
-        help="channels of the conv discriminator (default: --width's; fashion: 64)",
-    )
-    group.add_argument(
-        "--clusters",
-        type=int,
-        metavar="K",
-        help="self-conditioning: group the training images into K k-means clusters of their "
-        "pixels (no labels) and condition the conv G and D on the cluster; G draws its "
-        "cluster from its noise, so it samples like any unconditional GAN (fashion "
-        "unconditional: 40; 0 = off)",
-    )
-    group.add_argument(
-        "--activation",
-        choices=GAN_ACTIVATIONS,
-        help=f"hidden activation of both networks (default {defaults['g_activation']})",
-    )
-    group.add_argument(
-        "--d-dropout",
-        type=float,
-        metavar="P",
-        help=f"discriminator dropout (default {defaults['d_dropout']})",
-    )
+    if "latent_dim" in flags:
+        group.add_argument(
+            "--latent-dim",
+            type=int,
+            metavar="N",
+            help=f"noise size (default {defaults['latent_dim']})",
+        )
+    if "g_hidden" in flags:
+        group.add_argument(
+            "--g-hidden",
+            type=int,
+            nargs="*",
+            metavar="N",
+            help=f"generator hidden widths (default {defaults['g_hidden']})",
+        )
+    if "d_hidden" in flags:
+        group.add_argument(
+            "--d-hidden",
+            type=int,
+            nargs="*",
+            metavar="N",
+            help=f"discriminator hidden widths (default {defaults['d_hidden']})",
+        )
+    if "architecture" in flags:
+        group.add_argument(
+            "--architecture",
+            choices=GAN_ARCHITECTURES,
+            help="mlp (--g-hidden, --d-hidden; the book's image GAN) or conv (28x28 images, "
+            f"--width) (default {defaults['architecture']}; --preset book: mlp)",
+        )
+    if "width" in flags:
+        group.add_argument(
+            "--width",
+            type=int,
+            metavar="N",
+            help=f"channels of the conv generator (default {defaults['width']})",
+        )
+    if "d_width" in flags:
+        group.add_argument(
+            "--d-width",
+            type=int,
+            metavar="N",
+            help=f"channels of the conv discriminator (default {defaults['d_width']})",
+        )
+    if "clusters" in flags:
+        group.add_argument(
+            "--clusters",
+            type=int,
+            metavar="K",
+            help="self-conditioning: group the training images into K k-means clusters of "
+            "their pixels (no labels) and condition the conv G and D on the cluster; G draws "
+            "its cluster from its noise, so it samples like any unconditional GAN; 0 = off "
+            f"(default {defaults['clusters']})",
+        )
+    if "activation" in flags:
+        group.add_argument(
+            "--activation",
+            choices=GAN_ACTIVATIONS,
+            help=f"hidden activation of both networks (default {defaults['activation']})",
+        )
+    if "d_dropout" in flags:
+        group.add_argument(
+            "--d-dropout",
+            type=float,
+            metavar="P",
+            help=f"discriminator dropout (default {defaults['d_dropout']})",
+        )
     tuning = parser.add_argument_group("optimiser and checks")
-    tuning.add_argument(
-        "--d-lr",
-        type=float,
-        metavar="X",
-        help="the discriminator's own Adam learning rate (default: --lr's)",
-    )
-    tuning.add_argument(
-        "--beta1", type=float, metavar="X", help=f"Adam beta1 (default {defaults['beta1']})"
-    )
-    tuning.add_argument(
-        "--beta2", type=float, metavar="X", help=f"Adam beta2 (default {defaults['beta2']})"
-    )
-    tuning.add_argument(
-        "--ema",
-        type=float,
-        metavar="X",
-        help=f"decay of the generator's weight average; 0 = off (default {defaults['ema']})",
-    )
-    tuning.add_argument(
-        "--transform",
-        choices=GAN_TRANSFORMS,
-        help="column transform before training (default auto: quantile-normal for x and for "
-        "columns monotone in x, log for positive skewed columns, else standardise; none: raw "
-        "values as the book); curves only",
-    )
+    if "d_lr" in flags:
+        tuning.add_argument(
+            "--d-lr",
+            type=float,
+            metavar="X",
+            help=f"the discriminator's own Adam learning rate (default {defaults['d_lr']})",
+        )
+    for name in ("beta1", "beta2"):
+        if name in flags:
+            tuning.add_argument(
+                f"--{name}", type=float, metavar="X", help=f"Adam {name} (default {defaults[name]})"
+            )
+    if "ema" in flags:
+        tuning.add_argument(
+            "--ema",
+            type=float,
+            metavar="X",
+            help=f"decay of the generator's weight average; 0 = off (default {defaults['ema']})",
+        )
+    if "transform" in flags:
+        tuning.add_argument(
+            "--transform",
+            choices=GAN_TRANSFORMS,
+            help=f"column transform before training (default {defaults['transform']}); auto: "
+            "quantile-normal for x and for columns monotone in x, log for positive skewed "
+            "columns, else standardise; none: raw values as the book",
+        )
     tuning.add_argument(
         "--final-samples",
         type=int,
@@ -289,33 +322,29 @@ def _add_gan_flags(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="generated samples behind the reported figures, against the test part (default 10000)",
     )
-    tuning.add_argument(
-        "--eval-every",
-        type=int,
-        metavar="N",
-        help=f"epochs between quality checks (default {defaults['eval_every']})",
-    )
-    tuning.add_argument(
-        "--threads",
-        type=int,
-        metavar="N",
-        help=f"CPU threads while training; 0 = all (default {defaults['threads']}: faster for "
-        "networks this small)",
-    )
-    tuning.add_argument(
-        "--checkpoint-interval",
-        type=float,
-        metavar="SECONDS",
-        help="write checkpoint.pt at the end of an epoch at most this often; 0 = every epoch "
-        f"(default {defaults['checkpoint_interval']}; GAN epochs last milliseconds, so e.g. 10 "
-        "saves about 25%% of the training time)",
-    )
-    tuning.add_argument(
-        "--plot-every",
-        type=int,
-        metavar="N",
-        help=f"epochs between snapshot frames (default {defaults['plot_every']})",
-    )
+    if "eval_every" in flags:
+        tuning.add_argument(
+            "--eval-every",
+            type=int,
+            metavar="N",
+            help=f"epochs between quality checks (default {defaults['eval_every']})",
+        )
+    if "checkpoint_interval" in flags:
+        tuning.add_argument(
+            "--checkpoint-interval",
+            type=float,
+            metavar="SECONDS",
+            help="write checkpoint.pt at the end of an epoch at most this often; 0 = every "
+            f"epoch (default {defaults['checkpoint_interval']}; GAN epochs can last "
+            "milliseconds, so e.g. 10 saves about 25%% of a curve run's training time)",
+        )
+    if "plot_every" in flags:
+        tuning.add_argument(
+            "--plot-every",
+            type=int,
+            metavar="N",
+            help=f"epochs between snapshot frames (default {defaults['plot_every']})",
+        )
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser, default_n: int | None) -> None:
@@ -341,7 +370,8 @@ def _add_run_arguments(parser: argparse.ArgumentParser, default_n: int | None) -
 def train_options(args: argparse.Namespace) -> dict[str, Any]:
     """The Python API's options from the flags the user gave: the kind's data options and the
     config fields."""
-    given = overrides(args, (*args.kind.options, *GAN_FLAGS))
+    flags = tuple(f for f in args.kind.config_flags if f != "activation")  # sets two fields
+    given = overrides(args, (*args.kind.options, *flags))
     if getattr(args, "activation", None):
         given.update(g_activation=args.activation, d_activation=args.activation)
     for name in ("g_hidden", "d_hidden"):

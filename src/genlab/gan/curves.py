@@ -1199,21 +1199,24 @@ def _curve_kind(kind: str, help_text: str, options: tuple[str, ...]) -> DataKind
 CSV_EPOCHS = 1200
 #: Options every curve kind takes besides its data's.
 CHOICES = ("select", "support")
-#: The curve kinds (see :mod:`genlab.gan.registry`).
-KINDS = (
-    _curve_kind(
-        "exp",
-        "y = 1.08^x, x in [0, 50): the book's data (2048 points)",
-        ("n", "data_seed", *CHOICES),
-    ),
-    _curve_kind(
-        "sine", "y = sin(x), x in [-5, 5): the book's exercise", ("n", "data_seed", *CHOICES)
-    ),
-    _curve_kind(
-        "formula",
-        "y = f(x) for a formula you type",
-        ("formula", "x_range", "n", "data_seed", *CHOICES),
-    ),
-    _curve_kind("csv", "numeric columns from a CSV file", ("csv", "data_seed", *CHOICES)),
+#: The curve kinds (see :mod:`genlab.gan.registry`); they alone transform columns.
+KINDS = tuple(
+    kind.with_(extra_flags=("transform",))
+    for kind in (
+        _curve_kind(
+            "exp",
+            "y = 1.08^x, x in [0, 50): the book's data (2048 points)",
+            ("n", "data_seed", *CHOICES),
+        ),
+        _curve_kind(
+            "sine", "y = sin(x), x in [-5, 5): the book's exercise", ("n", "data_seed", *CHOICES)
+        ),
+        _curve_kind(
+            "formula",
+            "y = f(x) for a formula you type",
+            ("formula", "x_range", "n", "data_seed", *CHOICES),
+        ),
+        _curve_kind("csv", "numeric columns from a CSV file", ("csv", "data_seed", *CHOICES)),
+    )
 )
 ADAPTERS = (CurveGanData,)

@@ -675,6 +675,19 @@ KINDS = (
         _build,
         _base_config,
         _show,
+        # the conv networks' settings and self-conditioning: image runs only
+        extra_flags=("architecture", "width", "d_width", "clusters"),
+        help_configs=lambda: {
+            "": _base_config("genlab", {}),
+            "--conditional": _base_config("genlab", {"conditional": True}),
+        },
+        flag_notes=tuple(
+            (name, f"mlp only; --preset book: {' '.join(map(str, widths))}")
+            for name, widths in (
+                ("g_hidden", recommended_config("book").g_hidden),
+                ("d_hidden", recommended_config("book").d_hidden),
+            )
+        ),
     ),
 )
 ADAPTERS = (ImageGanData,)

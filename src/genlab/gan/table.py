@@ -837,6 +837,17 @@ def _show(given: Mapping[str, Any]) -> tuple[Any, list[str] | None, str]:
     return frame, None, source
 
 
+def _help_configs() -> dict[str, GanConfig]:
+    """What ``gan train csv --help`` shows (:meth:`DataKind.defaults`): ``_base_config``
+    reads the file, so both of its routes' settings, a table's for an unknown size."""
+    from genlab.gan.curves import CSV_EPOCHS
+
+    return {
+        "tables": GanConfig(**TABLE_CONFIG),  # type: ignore[arg-type]
+        "numbers-only CSV": GanConfig(epochs=CSV_EPOCHS),
+    }
+
+
 KINDS = (
     DataKind(
         "csv",
@@ -846,6 +857,15 @@ KINDS = (
         _build,
         _base_config,
         _show,
+        extra_flags=("transform",),  # numbers-only files are the curves'
+        help_configs=_help_configs,
+        flag_notes=(
+            (
+                "epochs",
+                f"a big table fewer: at most {STEP_BUDGET:,} batches in all, at least "
+                f"{MIN_EPOCHS} epochs",
+            ),
+        ),
     ),
 )
 ADAPTERS = (TableGanData,)
