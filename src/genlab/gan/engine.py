@@ -769,6 +769,7 @@ class _Setup:
             "headline": f"metrics.{self.data.headline(metrics)}",
             "seed": self.config.seed,
             "device": str(self.device),
+            "threads": torch.get_num_threads(),  # what training ran on (config: 0 = torch's)
             "world_size": self.ctx.world_size,
             "ranks_consistent": consistent,
             "config": self.config.to_dict(),

@@ -39,7 +39,8 @@ JUDGE_SEED = 0
 #: The default judge's settings beyond genlab's CNN defaults: at most 20 epochs, and an
 #: improvement of the validation loss counts from 1e-4 (with the learning rate decayed to
 #: nothing, ever smaller improvements would otherwise keep it training for 100 epochs).
-JUDGE_SETTINGS: dict[str, object] = {"epochs": 20, "min_delta": 1e-4}
+#: (threads 0: torch's own choice, as when the committed image figures' judge was trained)
+JUDGE_SETTINGS: dict[str, object] = {"epochs": 20, "min_delta": 1e-4, "threads": 0}
 
 
 def default_judge_dir() -> Path:
