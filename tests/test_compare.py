@@ -15,7 +15,7 @@ from tests.test_report import write_gan_run
 
 @pytest.fixture(scope="module")
 def two_classifiers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from conftest import write_fashion
+    from tests.conftest import write_fashion
 
     root = tmp_path_factory.mktemp("compare")
     data = write_fashion(root / "fashion", n_train=300, n_test=100)

@@ -155,8 +155,8 @@ def test_two_process_curve_gan(tmp_path: Path) -> None:
 
 
 def test_two_process_conditional_image_gan(tmp_path: Path) -> None:
-    from conftest import write_fashion
     from genlab.gan.judge import train_judge
+    from tests.conftest import write_fashion
 
     fashion = write_fashion(tmp_path / "fashion", n_train=300, n_test=100)
     judge = train_judge(tmp_path / "judge", fashion, quiet=True, epochs=2)

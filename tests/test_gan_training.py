@@ -13,7 +13,6 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import interrupted_then_resumed
 from genlab.config import GanConfig
 from genlab.errors import ConfigError, DataError, RunFileError, TrainingError
 from genlab.gan.adapter import GanAdapter
@@ -35,6 +34,7 @@ from genlab.gan.engine import (
 )
 from genlab.training import runs
 from genlab.training.loop import make_adam
+from tests.conftest import interrupted_then_resumed
 
 FAST = GanConfig(epochs=12, eval_every=3, patience=None, eval_samples=512, plot_every=4)
 
@@ -107,12 +107,35 @@ def test_the_steps_push_in_opposite_directions(networks: Any) -> None:
 # --------------------------------------------------------------------------- transforms
 
 
+def _inside_knots(transform: ColumnTransform, points: torch.Tensor) -> torch.Tensor:
+    """(N,) mask of the rows whose quantile columns all lie within knots[0]..knots[-1] (the
+    smoothed end knots sit strictly inside the data's range, issue 20); other columns always
+    count as inside."""
+    quantile = torch.tensor([m == "quantile" for m in transform.mode_names()])
+    lo, hi = transform.knots[0], transform.knots[-1]
+    inside = (points >= lo) & (points <= hi)
+    return (inside | ~quantile).all(dim=1)
+
+
+def _assert_round_trip(transform: ColumnTransform, points: torch.Tensor) -> None:
+    """Rows inside the knots come back exactly; rows past an end knot come back clamped to it,
+    and they are only the few extreme rows."""
+    back = transform.decode(transform.encode(points))
+    inside = _inside_knots(transform, points)
+    assert float(inside.float().mean()) > 0.98
+    torch.testing.assert_close(back[inside], points[inside], rtol=1e-4, atol=1e-4)
+    quantile = torch.tensor([m == "quantile" for m in transform.mode_names()])
+    clamped = torch.where(quantile, points.clamp(transform.knots[0], transform.knots[-1]), points)
+    torch.testing.assert_close(back, clamped, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("mode", ["standard", "quantile", "none"])
 def test_transforms_round_trip(mode: str) -> None:
     points = make_curve_gan_data("exp").train
     transform = ColumnTransform.fit(points, mode)
-    back = transform.decode(transform.encode(points))
-    torch.testing.assert_close(back, points, rtol=1e-4, atol=1e-4)
+    if mode != "quantile":
+        assert bool(_inside_knots(transform, points).all())
+    _assert_round_trip(transform, points)
 
 
 def test_auto_transform_choices() -> None:
@@ -124,8 +147,7 @@ def test_auto_transform_choices() -> None:
     assert parabola.transform.mode_names() == ["quantile", "standard"]
     skewed = torch.stack([torch.randn(500), torch.rand(500).mul(6).exp()], dim=1)
     assert ColumnTransform.fit(skewed, "auto").mode_names() == ["quantile", "log"]
-    back = ColumnTransform.fit(skewed, "auto")
-    torch.testing.assert_close(back.decode(back.encode(skewed)), skewed, rtol=1e-4, atol=1e-4)
+    _assert_round_trip(ColumnTransform.fit(skewed, "auto"), skewed)
 
 
 def test_standardised_model_space() -> None:
@@ -139,10 +161,14 @@ def test_quantile_decoding_stays_in_the_real_range() -> None:
     data = make_curve_gan_data("exp")
     extreme = torch.tensor([[-50.0, -50.0], [50.0, 50.0], [0.0, 0.0]])
     decoded = data.decode(extreme)
+    knots = data.transform.knots
+    assert data.transform.mode_names() == ["quantile", "quantile"]
+    # The ends decode to the end knots, which sit strictly inside the training data's range
+    # (smoothed knots: no decoded value is a training row's min or max, issue 20).
+    torch.testing.assert_close(decoded[0], knots[0])
+    torch.testing.assert_close(decoded[1], knots[-1])
     lo, hi = data.train.min(0).values, data.train.max(0).values
-    assert bool((decoded >= lo).all()) and bool((decoded <= hi).all())
-    torch.testing.assert_close(decoded[0], lo)
-    torch.testing.assert_close(decoded[1], hi)
+    assert bool((decoded > lo).all()) and bool((decoded < hi).all())
 
 
 def test_unknown_transform_is_refused() -> None:
@@ -204,12 +230,18 @@ def test_csv_rows_are_split_in_three(tmp_path: Path) -> None:
     assert (sizes["train"], sizes["validation"], sizes["test"]) == (70, 15, 15)
     together = torch.cat([data.train, data.validation, data.test])[:, 0].sort().values
     assert torch.equal(together, torch.arange(100.0))  # disjoint, and nothing lost
-    assert data.x_range == (0.0, 99.0)  # the whole file's x range
+    # x_range is the train part's x range: nothing about the held-out parts reaches selection
+    train_x = data.train[:, 0]
+    assert data.x_range == (float(train_x.min()), float(train_x.max()))
     assert data.warnings({}) and "only 15 rows" in data.warnings({})[0]
     again = make_curve_gan_data("csv", csv=str(csv))
     assert torch.equal(again.test, data.test)  # the same seed gives the same split
     other = make_curve_gan_data("csv", csv=str(csv), data_seed=1)
     assert not torch.equal(other.test, data.test)
+    # this split leaves x = 99 out of its train part, and x_range with it
+    assert 99.0 not in other.train[:, 0].tolist()
+    assert other.x_range == (float(other.train[:, 0].min()), float(other.train[:, 0].max()))
+    assert other.x_range[1] < 99.0
 
 
 def test_small_csv_rule(tmp_path: Path) -> None:
@@ -230,7 +262,7 @@ def test_validation_score_is_small_for_real_points_and_grows_with_error() -> Non
     shifted = fresh.clone()
     shifted[:, 1] *= 1.05  # y 5% off the curve
     bad = data.validation_figures(shifted)
-    assert good["score"] < 0.05 and good["relation_rms"] < 1e-4 and good["x_out"] == 0.0
+    assert good["score"] < 0.05 and good["relation_rms"] < 5e-3 and good["x_out"] == 0.0
     assert bad["relation_rms"] > 0.02 and bad["score"] > good["score"]
     outside = fresh.clone()
     outside[:100, 0] = 60.0

@@ -13,7 +13,6 @@ import torch
 from PIL import Image
 
 import genlab.gan
-from conftest import write_fashion
 from genlab.cli import main
 from genlab.errors import ConfigError, RunFileError
 from genlab.gan.images import (
@@ -26,6 +25,7 @@ from genlab.gan.images import (
     to_model_space,
 )
 from genlab.gan.judge import load_judge, train_judge
+from tests.conftest import write_fashion
 
 QUICK = ["--epochs", "2", "--quiet", "--no-report", "--threads", "1", "--final-samples", "600"]
 
@@ -210,8 +210,8 @@ def test_unconditional_run_refuses_a_class(fashion: Path, judge: Path, tmp_path:
 def test_interrupted_conditional_run_resumes_exactly(
     fashion: Path, judge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import interrupted_then_resumed
     from genlab.gan.images import make_image_gan_data, recommended_config
+    from tests.conftest import interrupted_then_resumed
 
     config = recommended_config("genlab", True).with_(epochs=3, threads=1, patience=None)
     data = make_image_gan_data(conditional=True, classes="0,1,2", judge=judge, data_dir=fashion)
@@ -347,9 +347,9 @@ def test_self_conditioned_generator_draws_clusters_in_their_shares() -> None:
 def test_self_conditioned_run_samples_exports_and_resumes(
     fashion: Path, judge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import interrupted_then_resumed
     from genlab.gan.engine import generate
     from genlab.gan.images import make_image_gan_data, recommended_config
+    from tests.conftest import interrupted_then_resumed
 
     out = tmp_path / "fs"
     args = ["gan", "train", "fashion", "--clusters", "6", "--out", str(out), *QUICK]

@@ -125,6 +125,24 @@ def test_interpolation_plot_has_a_legend(tmp_path: Path) -> None:
     assert "walk start" in texts and "walk end" in texts and "real data" in texts
 
 
+def test_interpolation_plot_without_real_points(tmp_path: Path) -> None:
+    """A CSV run loaded from its model file has no real rows: the walks alone, axes on them."""
+    import torch
+
+    from genlab import plots
+
+    walks = torch.randn(3, 5, 2) * torch.tensor([100.0, 0.01]) + torch.tensor([1000.0, -5.0])
+    ax = _axes_of(lambda: plots.plot_interpolation(torch.zeros(0, 2), walks, tmp_path / "w.png"))
+    assert (tmp_path / "w.png").is_file()
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "walk start" in texts and "walk end" in texts and "real data" not in texts
+    flat = walks.reshape(-1, 2)
+    for (low, high), column in zip((ax.get_xlim(), ax.get_ylim()), flat.T, strict=True):
+        lo, hi = float(column.min()), float(column.max())
+        assert low < lo and hi < high  # every walk point is on the plot
+        assert high - low < 1.5 * (hi - lo)  # and the axes are fitted to the walks
+
+
 def test_report_rounds_numbers_and_shows_no_null(tmp_path: Path) -> None:
     from genlab.report import _cell
 

@@ -265,7 +265,8 @@ def plot_interpolation(
 ) -> Path:
     """Latent-space walks: ``walks`` is (K, steps, C) decoded points (or (K, steps) for 1-D
     data), each walk a line from its first point (circle) to its last (square) over the real
-    data."""
+    data. ``real`` may have no rows (a CSV run loaded from its model file keeps none): then
+    only the walks are drawn, on axes fitted to them."""
     import numpy as np
 
     real_array = _points_array(real)
@@ -276,10 +277,17 @@ def plot_interpolation(
         walks_array = walks_array[:, :, 0]
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     colours = plt.cm.viridis(np.linspace(0, 1, len(walks_array)))
-    if real_array.ndim == 2:
-        ax.plot(
-            real_array[:, 0], real_array[:, 1], ".", color="lightgrey", markersize=2, label="real"
-        )
+    if walks_array.ndim == 3:
+        has_real = real_array.ndim == 2 and len(real_array) > 0
+        if has_real:
+            ax.plot(
+                real_array[:, 0],
+                real_array[:, 1],
+                ".",
+                color="lightgrey",
+                markersize=2,
+                label="real",
+            )
         for k, walk in enumerate(walks_array):
             ax.plot(walk[:, 0], walk[:, 1], "-", color=colours[k], linewidth=1)
             ax.scatter(
@@ -292,8 +300,9 @@ def plot_interpolation(
             )
             ax.plot(walk[0, 0], walk[0, 1], "o", color=colours[k], markersize=8, fillstyle="none")
             ax.plot(walk[-1, 0], walk[-1, 1], "s", color=colours[k], markersize=8, fillstyle="none")
+        real_mark = Line2D([], [], marker=".", linestyle="", color="lightgrey", label="real data")
         legend_marks = [
-            Line2D([], [], marker=".", linestyle="", color="lightgrey", label="real data"),
+            *([real_mark] if has_real else []),
             Line2D(
                 [],
                 [],
@@ -316,7 +325,9 @@ def plot_interpolation(
             ),
         ]
         ax.legend(handles=legend_marks, loc="best", fontsize=8)
-        limits = _axis_limits(real_array)
+        # Fixed to the real data when there is some; otherwise fitted to the walks' points.
+        frame = real_array if has_real else walks_array.reshape(-1, walks_array.shape[2])
+        limits = _axis_limits(frame)
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
         names = list(columns) if columns else ["x", "y"]
@@ -512,7 +523,7 @@ def plot_table_columns(
             empty = ""
         ax.set_title(f"{name} {empty}".strip(), fontsize=9)
         ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("each column: real (test part) vs synthetic", fontsize=10)

@@ -291,7 +291,8 @@ def plot_interpolation(
     run: GanRun | str | Path, out: str | Path, *, steps: int = 10, walks: int = 5, seed: int = 0
 ) -> tuple[Path, torch.Tensor]:
     """Latent walks (:func:`interpolate_walks`) plotted over the real data (PNG ``out``);
-    returns the path and the walks."""
+    returns the path and the walks. A run whose model file holds no rows (a CSV run) has no
+    real data to show: the plot then has the walks alone, on axes fitted to them."""
     from genlab import plots
 
     if not isinstance(run, GanRun):
