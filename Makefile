@@ -14,7 +14,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,tensorboard]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[test,tensorboard,table]"
 	touch $(STAMP)
 
 # Debian's Fashion-MNIST package when we can install it; otherwise genlab downloads the data.
@@ -45,6 +45,12 @@ bench: setup data
 	$(PY) bench/integer_gan.py
 	$(PY) bench/seeds.py
 	$(PY) bench/csv_gan.py
+	$(PY) bench/table_gan.py --part real
+	$(PY) bench/table_gan.py --part genlab --seeds 0 1 2
+	$(PY) bench/table_gan.py --part gaussiancopula --seeds 0 1 2
+	$(PY) bench/table_gan.py --part ctgan --seeds 0
+	$(PY) bench/table_gan.py --part tvae --seeds 0
+	$(PY) bench/table_gan.py --part emit
 	$(PY) bench/distributed.py
 	$(PY) bench/image_gan_book.py --threads 1
 	$(PY) bench/image_gan.py --threads 1

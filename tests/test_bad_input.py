@@ -160,12 +160,12 @@ BAD: list[tuple[str, list[str], str]] = [
     (
         "csv-text-cell",
         [*GAN, "csv", "--csv", "{ws}/text.csv", "--out", "{ws}/o"],
-        "text.csv has 2 data rows; a table GAN needs at least 10",
+        "text.csv has 2 data rows; a GAN needs at least 10",
     ),
     (
         "csv-nan",
         [*GAN, "csv", "--csv", "{ws}/nan.csv", "--out", "{ws}/o"],
-        "a table GAN needs at least 10",
+        "data rows; a GAN needs at least 10",
     ),
     ("csv-binary", [*GAN, "csv", "--csv", "{ws}/binary.csv", "--out", "{ws}/o"], "binary.csv"),
     ("gan-batch-0", [*GAN, "exp", "--batch-size", "0", "--out", "{ws}/o"], "--batch-size"),

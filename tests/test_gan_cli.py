@@ -182,11 +182,11 @@ BAD = [
     (["gan", "train", "csv", "--csv", "{ws}/one_row.csv"], "one_row.csv has 1 data row"),
     (
         ["gan", "train", "csv", "--csv", "{ws}/text.csv"],
-        "3 data rows; a table GAN needs at least 10",
+        "3 data rows; a GAN needs at least 10",
     ),
     (
         ["gan", "train", "csv", "--csv", "{ws}/nan.csv"],
-        "3 data rows; a table GAN needs at least 10",
+        "3 data rows; a GAN needs at least 10",
     ),
     (["gan", "train", "csv", "--csv", "{ws}/binary.csv"], "binary"),
     (["gan", "train", "csv", "--csv", "{ws}/missing.csv"], "not found"),

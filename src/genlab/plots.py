@@ -1,14 +1,18 @@
-"""Figures a person would rather look at than read. matplotlib with the Agg backend only."""
+"""Figures a person would rather look at than read: files drawn with matplotlib (the Agg
+backend, except inside a notebook, whose own inline backend is left alone so that a
+learner's ``plt.show()`` keeps working)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -498,6 +502,8 @@ def plot_table_columns(
     import numpy as np
 
     names = list(real.columns)
+    if not names:
+        raise ValueError("plot_table_columns needs at least one column")
     cols = min(4, max(1, len(names)))
     rows = -(-len(names) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False,

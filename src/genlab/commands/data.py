@@ -76,7 +76,7 @@ def _show_table(args: argparse.Namespace, frame: object, title: str) -> int:
     final = column_types(frame, getattr(args, "types", None))
     rows = len(frame)  # type: ignore[arg-type]
     print(f"{title}: {rows:,} rows, {len(found)} columns")
-    width = max(len(name) for name in found)
+    width = max(len("column"), *(len(name) for name in found))
     print(f"  {'column':<{width}}  {'type':<11}  {'empty':>7}  {'distinct':>8}  example / why")
     for name, info in found.items():
         kind = final[name] + (" (set)" if final[name] != info.type else "")
@@ -88,6 +88,8 @@ def _show_table(args: argparse.Namespace, frame: object, title: str) -> int:
         )
     print("override a type with --types COLUMN=TYPE (continuous, integer, categorical, "
           "datetime, identifier, constant)")  # fmt: skip
+    if args.out and not any(final[name] not in ("identifier", "constant") for name in final):
+        raise ConfigError("no column to plot: every column is an identifier or constant")
     if args.out:
         from genlab import plots
         from genlab.data.table import TableCodec, fit_specs

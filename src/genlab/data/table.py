@@ -2,7 +2,8 @@
 per-column transformers between the user's cells and the networks' model space.
 
 * **Reading** (:func:`read_table`): UTF-8 with or without a BOM; the separator (``,``, ``;``
-  or a tab) found from the header line; quoted fields with separators and line breaks;
+  or a tab) found from the header line (a first line of numbers is data, and the columns
+  are named ``column_1``, ...); quoted fields with separators and line breaks;
   Windows line ends; a decimal comma where the separator is ``;``. Refused with one line that
   says what to do: a missing, empty, binary or non-UTF-8 file (its line), a header only, a
   ragged row (its line), duplicate column names.
@@ -76,6 +77,10 @@ ROWS_PER_KNOT = 8
 EPS = 1e-6
 #: What "other" decodes to when no rarer level was seen often enough to be stored.
 OTHER = "(other)"
+
+#: Cells that mean "empty" in a column whose other cells are numbers (R writes NA, pandas
+#: nan). In a text column they stay text: "NA" may be North America.
+NA_TOKENS = ("NA", "N/A", "NaN", "nan", "NULL", "null", "None", "-", ".")
 
 _ISO = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?P<time>(?P<sep>[ T])\d{2}:\d{2}(?P<sec>:\d{2}(?P<frac>\.\d+)?)?)?$"
@@ -173,12 +178,18 @@ def read_table(source: Any) -> tuple[Any, str]:
             rows += 1
     except csv.Error as exc:
         raise DataError(f"{p.name} line {reader.line_num}: malformed CSV ({exc})") from None
+    headerless = bool(names) and all(_is_number(name) for name in names)
+    if headerless:  # a first row of numbers is data: columns column_1, column_2, ...
+        names = [f"column_{i + 1}" for i in range(len(names))]
+        rows += 1
     if rows == 0:
         raise DataError(f"{p.name} has a header but no data rows; add the rows below the header")
     _check_names(names, p.name)
     frame = pd.read_csv(
         io.StringIO(text, newline=""),
         sep=sep,
+        header=None if headerless else "infer",
+        names=names if headerless else None,
         dtype=str,
         keep_default_na=False,
         na_values=[""],
@@ -191,12 +202,25 @@ def read_table(source: Any) -> tuple[Any, str]:
         column = frame[name]
         stripped = column.str.strip()
         frame[name] = stripped.where(stripped != "", np.nan)
+    for name in frame.columns:  # "NA", "nan", "null" ... in a column of numbers: empty
+        column = frame[name]
+        marked = column.isin(NA_TOKENS)
+        if bool(marked.any()) and _numbers(column[~marked]) is not None:
+            frame[name] = column.mask(marked)
     if sep == ";":  # a decimal comma: 1,5 -> 1.5 where a column's every value looks so
         for name in frame.columns:
             present = frame[name].dropna()
             if len(present) and bool(present.str.match(_DECIMAL_COMMA).all()):
                 frame[name] = frame[name].str.replace(",", ".", regex=False)
     return frame, p.name
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
 
 
 def _integral(column: Any) -> bool:

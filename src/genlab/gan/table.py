@@ -603,6 +603,11 @@ class TableGanData(GanAdapter):
         return self.parts
 
 
+def _cell_text(value: Any) -> str:
+    """A generated cell as the text it was read as (3 -> "3", 2.0 -> "2.0", True -> "True")."""
+    return str(value)
+
+
 def _invalid_share(codec: TableCodec, frame: Any) -> float:
     """Share of generated cells that break their column's rules (an integer that is not whole
     or out of range, a category never seen, a date out of range)."""
@@ -618,8 +623,8 @@ def _invalid_share(codec: TableCodec, frame: Any) -> float:
             bad += int(((values != np.round(values)) | (values < spec.low) |
                         (values > spec.high)).sum())  # fmt: skip
         elif spec.type == "categorical":
-            allowed = {v for v in spec.levels if v is not None} | set(spec.pooled)
-            bad += int((~column.isin(allowed)).sum())
+            allowed = {str(v) for v in spec.levels if v is not None} | set(spec.pooled)
+            bad += int((~column.map(_cell_text).isin(allowed)).sum())
         elif spec.type == "continuous":
             values = pd.to_numeric(column).to_numpy(dtype=float)
             bad += int(((values < spec.low) | (values > spec.high)).sum())
@@ -629,13 +634,28 @@ def _invalid_share(codec: TableCodec, frame: Any) -> float:
 # --------------------------------------------------------------------------- building
 
 
+def require_table_extra() -> None:
+    """The table kind's packages (pandas, scikit-learn, sdmetrics), checked before any
+    training: a ConfigError says how to install them."""
+    import importlib.util
+
+    needed = ("pandas", "sklearn", "sdmetrics")
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            f"tables need {', '.join(missing)}: pip install 'genlab[table]' (pandas, "
+            "scikit-learn, sdmetrics)"
+        )
+
+
 def split_frame(frame: Any, seed: int, source: str) -> TableParts:
     """A table's rows in three disjoint parts, shuffled with ``seed``: 15% validation, 15%
     test (at least 2 rows each), the rest train."""
     n = len(frame)
     if n < MIN_ROWS:
         raise DataError(
-            f"{source} has {n} data rows; a table GAN needs at least {MIN_ROWS} (at least 2 for "
+            f"{source} has {n} data row{'s' if n != 1 else ''}; a GAN needs at least {MIN_ROWS} "
+            "(at least 2 for "
             "validation, 2 for test, the rest to train)"
         )
     held = max(2, round(HOLDOUT_FRACTION * n))
@@ -671,6 +691,7 @@ def make_table_gan_data(
     part."""
     if (csv is None) == (data is None):
         raise ConfigError("give the table as csv=FILE or data=DataFrame (one of them)")
+    require_table_extra()
     if ids not in ID_CHOICES:
         raise ConfigError(f"--ids {ids!r}: choose one of {', '.join(ID_CHOICES)}")
     frame, source = read_table(csv if csv is not None else data)
