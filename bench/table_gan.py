@@ -144,11 +144,13 @@ def _save(key: str, value: Any) -> None:
 
 
 def spread(values: list[float]) -> dict[str, Any]:
-    """mean, std (0 for one value), n."""
+    """mean, std (0 for one value), min, max, n."""
     clean = [v for v in values if v == v]
     return {
         "mean": statistics.fmean(clean) if clean else float("nan"),
         "std": statistics.stdev(clean) if len(clean) > 1 else 0.0,
+        "min": min(clean) if clean else float("nan"),
+        "max": max(clean) if clean else float("nan"),
         "n": len(clean),
     }
 
@@ -183,6 +185,10 @@ def main() -> None:
             runs = [v for k, v in parts.items() if k.startswith(f"{name}/{side}/")]
             if runs:
                 table[side] = {key: spread([r[key] for r in runs if key in r]) for key in KEYS}
+        if "genlab" in table and "ctgan" in table:
+            table["fit_time_genlab_over_ctgan"] = (
+                table["genlab"]["fit_seconds"]["mean"] / table["ctgan"]["fit_seconds"]["mean"]
+            )
         out["rows"][name] = table
     if args.part == "emit":
         emit(__file__, out)
