@@ -27,7 +27,7 @@ demo: setup data
 	$(PY) -m genlab.demo --out runs/demo
 
 test: setup data
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 quicktest: setup
 	$(PY) -m pytest -m "not slow"

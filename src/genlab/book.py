@@ -21,12 +21,13 @@ __all__ = ["BOOK", "BookFigure", "SOURCES", "figures_for", "job_key"]
 
 #: Where the figures come from (the ``source`` of each :class:`BookFigure`).
 SOURCES: dict[str, str] = {
-    "ch2-notebook": "the book's chapter-2 code and its saved outputs (markhliu/DGAI, ch. 2.4); "
-    "shared/BOOK.md",
-    "ch3-run": "the book's chapter-3 code run unchanged on a 2-core CPU here (shared/BOOK.md, "
-    "'Run here')",
-    "ch4-notebook": "the book's chapter-4 image-GAN listings (markhliu/DGAI ch05ImageGan.ipynb, "
-    "commit 16a71ef4, cells 2-13); shared/BOOK.md",
+    "ch2-notebook": "the book's chapter-2 code and its saved outputs (Learn Generative AI "
+    "with PyTorch, ch. 2.4; its code: markhliu/DGAI)",
+    "ch3-run": "the book's chapter-3 code (ch. 3; its code: markhliu/DGAI) "
+    "run unchanged on a 2-core CPU (bench/curve_gan.py and bench/integer_gan.py re-implement "
+    "its loops)",
+    "ch4-notebook": "the book's chapter-4 image-GAN listings (ch. 4; markhliu/DGAI "
+    "ch05ImageGan.ipynb, commit 16a71ef4, cells 2-13)",
 }
 
 
