@@ -180,3 +180,18 @@ def test_sample_to_stdout_still_works(curve_run: tuple[Path, str]) -> None:
     status, out, _ = _run(["gan", "sample", str(run), "-n", "3"])
     assert status == 0
     assert out.splitlines()[0] == "x,y" and len(out.splitlines()) == 4
+
+
+def test_demo_suggests_a_genlab_command_that_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After `make demo` genlab is in .venv/bin, not on PATH: the demo's "try next" lines
+    name the console script beside this Python."""
+    import shutil
+    import subprocess
+
+    from genlab.demo import genlab_command
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    command = genlab_command()
+    assert command.endswith("genlab")
+    done = subprocess.run([*command.split(), "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("genlab")

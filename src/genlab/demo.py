@@ -10,6 +10,7 @@ everything is.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 from pathlib import Path
 
@@ -82,13 +83,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Reports, one page per run: {index}")
     print(f"Open it in a browser: {index.resolve().as_uri()}")
     multiclass = shlex.quote(str(out / "fm-multiclass"))
+    command = genlab_command()
     print("Try next:")
     if not args.no_gans:
         gan = shlex.quote(str(out / "gan-fashion"))
-        print(f"  genlab gan sample {gan} -n 64 --class bag --out bags.png")
-    print(f"  genlab classify predict {multiclass} --image your_photo.png")
-    print(f"  genlab report {multiclass}")
+        print(f"  {command} gan sample {gan} -n 64 --class bag --out bags.png")
+    print(f"  {command} classify predict {multiclass} --image your_photo.png")
+    print(f"  {command} report {multiclass}")
     return 0
+
+
+def genlab_command() -> str:
+    """How to call genlab from this shell: ``genlab`` when it is on PATH, else the console
+    script beside this Python (``.venv/bin/genlab`` after ``make demo``)."""
+    import shutil
+    import sys
+
+    if shutil.which("genlab"):
+        return "genlab"
+    beside = Path(sys.executable).parent / "genlab"
+    if beside.exists():
+        return shlex.quote(os.path.relpath(beside))
+    return f"{shlex.quote(sys.executable)} -m genlab"
 
 
 #: The demo's GAN runs: (folder, label, kind, options, [(figure, metric key, format), ...]).
