@@ -177,7 +177,7 @@ def read_csv_points(path: str | os.PathLike[str]) -> tuple[torch.Tensor, list[st
     a file with no data or with a single data row.
     """
     p = Path(path)
-    text = _read_text(p)
+    text = read_text(p)
     first_line = next(line for line in text.splitlines() if line.strip())
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_pick_delimiter(first_line))
     names: list[str] | None = None
@@ -213,7 +213,7 @@ def read_csv_points(path: str | os.PathLike[str]) -> tuple[torch.Tensor, list[st
     return points, names
 
 
-def _read_text(p: Path) -> str:
+def read_text(p: Path) -> str:
     """The text of a CSV file: it must exist, be a file, be UTF-8 text, not be empty."""
     if not p.exists():
         raise DataError(f"CSV file {str(p)!r} not found; check the path")
@@ -228,8 +228,9 @@ def _read_text(p: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
         raise DataError(
-            f"{str(p)!r} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 CSV"
+            f"{p.name} line {line}: bytes that are not UTF-8 text; save the file as UTF-8 CSV"
         ) from None
     if not text.strip():
         raise DataError(f"CSV file {str(p)!r} is empty; it needs a header (optional) and rows")

@@ -43,6 +43,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genlab.data.curves import read_text
 from genlab.errors import ConfigError, DataError
 
 __all__ = [
@@ -92,29 +93,6 @@ _WHOLE = re.compile(r"^[+-]?\d+$")
 # --------------------------------------------------------------------------- reading
 
 
-def _file_text(p: Path) -> str:
-    if not p.exists():
-        raise DataError(f"CSV file {str(p)!r} not found; check the path")
-    if not p.is_file():
-        raise DataError(f"{str(p)!r} is not a file; give the path of a CSV file")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read CSV file {str(p)!r}: {exc.strerror or exc}") from None
-    if b"\x00" in raw:
-        raise DataError(f"{str(p)!r} is a binary file, not a CSV text file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"{p.name} line {line}: bytes that are not UTF-8 text; save the file as UTF-8 CSV"
-        ) from None
-    if not text.strip():
-        raise DataError(f"CSV file {str(p)!r} is empty; it needs a header row and data rows")
-    return text
-
-
 def _separator(header: str) -> str:
     """The separator of a header line: the most frequent of tab, ``;`` and ``,`` outside
     quotes (a tab or ``;`` wins a tie: ``,`` may be a decimal comma)."""
@@ -155,7 +133,7 @@ def read_table(source: Any) -> tuple[Any, str]:
             frame[name] = text.astype(object).where(column.notna(), np.nan)
         return frame, "the DataFrame"
     p = Path(os.fspath(source))
-    text = _file_text(p)
+    text = read_text(p)
     lines = text.splitlines()
     header_line = next((line for line in lines if line.strip()), "")
     sep = _separator(header_line)
