@@ -387,3 +387,20 @@ def test_data_and_networks_must_agree_on_the_clusters(fashion: Path, judge: Path
     counts = torch.bincount(data.cluster_of, minlength=3)
     assert counts.min() > 0 and counts.sum() == data.train_part[0].shape[0]
     assert torch.allclose(generator.cluster_ends, (counts / counts.sum()).double().cumsum(0))
+
+
+def test_figures_far_from_the_real_images_are_warnings() -> None:
+    """A recall of 0.017 beside the real images' 0.85 is a warning, not a number in a table
+    (issue 21: the demo's 2-epoch image run)."""
+    from genlab.gan.images import ImageGanData
+
+    data = ImageGanData.__new__(ImageGanData)
+    data.classes = list(range(10))
+    good = {"recall": 0.6, "floor_recall": 0.85, "fid_judge": 9.0, "floor_fid_judge": 0.4,
+            "min_class_share": 0.08}  # fmt: skip
+    assert data.warnings(good) == []
+    bad = {**good, "recall": 0.017, "fid_judge": 120.0}
+    lines = data.warnings(bad)
+    assert len(lines) == 2
+    assert lines[0].startswith("recall 0.017 is far from the real images' 0.85")
+    assert lines[1].startswith("fid_judge 120 is far from the real images' 0.4")

@@ -119,11 +119,12 @@ LABELS = {
 IMAGE_FIGURES = {
     "fid_judge": "Fréchet distance between generated and test images in the judge's "
     "features (lower is better; not Inception FID)",
-    "kid_judge": "kernel (MMD) distance in the same features, ± kid_judge_se",
-    "precision": "share of generated images that lie among real ones (quality)",
-    "recall": "share of real images the generator's images reach (variety)",
-    "min_class_share": "the rarest class's share among the samples, as the judge sees them",
-    "class_fidelity": "share of images the judge puts in the class asked for",
+    "kid_judge": "kernel (MMD) distance in the same features, ± kid_judge_se (lower is better)",
+    "precision": "share of generated images that lie among real ones (quality; higher is better)",
+    "recall": "share of real images the generator's images reach (variety; higher is better)",
+    "min_class_share": "the rarest class's share among the samples, as the judge sees them "
+    "(near the real images' is best)",
+    "class_fidelity": "share of images the judge puts in the class asked for (higher is better)",
 }
 
 #: What each plot shows, by file stem; (kind, stem) wins over stem.
@@ -458,17 +459,20 @@ def floors_section(summary: Mapping[str, Any]) -> str:
     if not rows:
         return ""
     table = _table(
-        ("figure", "this run", "real images (floor)", "meaning"),
+        ("figure", "this run", "real images", "meaning"),
         rows,
         numeric=(False, True, True, False),
     )
     note = (
         '<p class="note">Generated images against the test images, scored by the judge '
-        "classifier named in <code>summary.json</code> (<code>splits.judge</code>). The floor "
-        "is the same figure for real training images against the test images: what a "
-        "perfect generator would score (for fidelity: the judge's own accuracy).</p>"
+        "classifier named in <code>summary.json</code> (<code>splits.judge</code>). "
+        "<em>Real images</em> is the same figure for real training images against the test "
+        "images: what a perfect generator would score (for fidelity: the judge's own "
+        "accuracy). A figure far from it is a warning, listed above.</p>"
     )
-    return f'<section id="floors"><h2>Judge figures and their floors</h2>{note}{table}</section>'
+    return (
+        f'<section id="floors"><h2>Judge figures beside real images\'</h2>{note}{table}</section>'
+    )
 
 
 def _flatten(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

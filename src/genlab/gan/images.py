@@ -197,6 +197,19 @@ def image_networks(config: GanConfig, n_classes: int = 0) -> tuple[nn.Module, nn
     )
 
 
+#: Figures far from the real images' earn a warning: (key, what it says, the bad side:
+#: under half the real images' figure, or a distance over ten times it plus one and over
+#: :data:`FID_WARNING`).
+#: fid_judge above this is a warning (the book's ch. 4 GAN after its 50 epochs: 36).
+FID_WARNING = 50.0
+FAR_FROM_REAL = (
+    ("recall", "the variety of real images the samples reach", "below"),
+    ("precision", "the share of samples that look real", "below"),
+    ("class_fidelity", "the share drawn as the class asked for", "below"),
+    ("fid_judge", "the distance to the real images", "above"),
+)
+
+
 class ImageGanData(GanAdapter):
     """Fashion-MNIST images (some or all classes, optionally class-conditional), judged by a
     genlab classifier. Build with :func:`make_image_gan_data`; the training images are read
@@ -424,6 +437,17 @@ class ImageGanData(GanAdapter):
                 f"the judge finds some classes in under 2% of the samples (smallest share "
                 f"{share:.1%}): the generator leaves parts of the data out (mode collapse)"
             )
+        for key, what, worse in FAR_FROM_REAL:
+            value, real = metrics.get(key), metrics.get(f"floor_{key}")
+            if value is None or real is None:
+                continue
+            if (worse == "below" and value < 0.5 * real) or (
+                worse == "above" and value > max(10 * real + 1, FID_WARNING)
+            ):
+                out.append(
+                    f"{key} {value:.3g} is far from the real images' {real:.3g} ({what}): "
+                    "the samples are not yet like the data; train longer or check the settings"
+                )
         return out
 
     # ------------------------------------------------------------------ description
