@@ -70,7 +70,8 @@ ROWS: tuple[Row, ...] = (
         "loss)",
         "{book.test_accuracy_exact:.4f} / {book.best_val_test_accuracy_exact:.4f} "
         "({book.epochs} epochs)",
-        "**{genlab.test_accuracy:.4f}** ({genlab.epochs} epochs, best {genlab.best_epoch})",
+        "{genlab.test_accuracy:.4f} ({genlab.epochs} epochs, best {genlab.best_epoch}; one run, "
+        "the seed its defaults were tuned on: the next row is the figure over seeds)",
     ),
     Row(
         "seeds",
@@ -304,6 +305,63 @@ ROWS: tuple[Row, ...] = (
         "seconds per epoch: genlab's book preset vs the book's loop",
         "{book_preset.book_epoch_seconds:.0f}",
         "{book_preset.genlab_epoch_seconds:.0f} ({ratios.book_preset_epoch_over_book_epoch:.2f}x)",
+    ),
+    Row(
+        "table_gan",
+        "`gan train csv`: your own table, {rows.diamonds.train_rows:,} rows of diamonds",
+        "SDMetrics quality (column shapes and pair trends) on {rows.diamonds.test_rows:,} "
+        "held-out rows, over seeds (other real rows: {rows.diamonds.real.quality.mean:.3f})",
+        "-",
+        f"**{spread('rows.diamonds.genlab.quality', '.3f')}**; GaussianCopula "
+        "{rows.diamonds.gaussiancopula.quality.mean:.3f}",
+        args="--part SIDE for each side (its docstring; make bench), then --part emit",
+    ),
+    Row(
+        "table_gan",
+        "`gan train csv`: your own table, diamonds",
+        "ML efficacy: R² of {rows.diamonds.target} on the held-out rows, a gradient-boosting "
+        "model fitted on synthetic rows (on real rows: {rows.diamonds.real.ml_efficacy.mean:.3f})",
+        "-",
+        f"**{spread('rows.diamonds.genlab.ml_efficacy', '.3f')}**; GaussianCopula "
+        "{rows.diamonds.gaussiancopula.ml_efficacy.mean:.3f}",
+        args="--part SIDE for each side (its docstring; make bench), then --part emit",
+    ),
+    Row(
+        "table_gan",
+        "`gan train csv`: your own table, diamonds",
+        "privacy (no closer to training rows than fresh rows: one) / copies of training rows; "
+        "fit seconds",
+        "-",
+        "**{rows.diamonds.genlab.privacy.mean:.3f} / {rows.diamonds.genlab.copies.mean:.1%}; "
+        "{rows.diamonds.genlab.fit_seconds.mean:,.0f} s** (GaussianCopula "
+        "{rows.diamonds.gaussiancopula.privacy.mean:.3f} / "
+        "{rows.diamonds.gaussiancopula.copies.mean:.1%}; "
+        "{rows.diamonds.gaussiancopula.fit_seconds.mean:,.0f} s)",
+        args="--part SIDE for each side (its docstring; make bench), then --part emit",
+    ),
+    Row(
+        "table_gan",
+        "`gan train csv`: {rows.gss_wages.train_rows:,} rows of gss_wages (empty cells)",
+        "SDMetrics quality, over seeds (other real rows: {rows.gss_wages.real.quality.mean:.3f}); "
+        "largest gap in a column's empty share",
+        "-",
+        f"**{spread('rows.gss_wages.genlab.quality', '.3f')}**; "
+        "{rows.gss_wages.genlab.missing_gap.mean:.1%}; GaussianCopula "
+        "{rows.gss_wages.gaussiancopula.quality.mean:.3f}; "
+        "{rows.gss_wages.gaussiancopula.missing_gap.mean:.1%}",
+        args="--part SIDE for each side (its docstring; make bench), then --part emit",
+    ),
+    Row(
+        "table_gan",
+        "`gan train csv`: gss_wages",
+        "ML efficacy: R² of {rows.gss_wages.target} (on real rows: "
+        "{rows.gss_wages.real.ml_efficacy.mean:.3f}); privacy",
+        "-",
+        f"**{spread('rows.gss_wages.genlab.ml_efficacy', '.3f')}**; "
+        "{rows.gss_wages.genlab.privacy.mean:.3f}; GaussianCopula "
+        "{rows.gss_wages.gaussiancopula.ml_efficacy.mean:.3f}; "
+        "{rows.gss_wages.gaussiancopula.privacy.mean:.3f}",
+        args="--part SIDE for each side (its docstring; make bench), then --part emit",
     ),
     Row(
         "distributed",

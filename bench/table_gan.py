@@ -63,9 +63,11 @@ def score(train: Any, test: Any, synthetic: Any, target: str) -> dict[str, Any]:
     from genlab.evaluation.table_figures import metric_frame, ml_efficacy, quality
     from genlab.gan.table import column_types
 
-    train_t, _ = read_table(train)
-    test_t, _ = read_table(test)
-    synth_t, _ = read_table(synthetic[list(train.columns)])
+    # every side's cells as the same text: numbers as numbers first, so that a CSV-trained
+    # run's "2.0" (its file's spelling) and a DataFrame's 2.0 both read as "2"
+    train_t, _ = read_table(_numbers_as_numbers(train))
+    test_t, _ = read_table(_numbers_as_numbers(test))
+    synth_t, _ = read_table(_numbers_as_numbers(synthetic[list(train.columns)]))
     codec = TableCodec(fit_specs(train_t, column_types(train_t)))
     numeric = [s.name for s in codec.modelled if s.numeric]
     real_m, synth_m = metric_frame(codec, test_t), metric_frame(codec, synth_t)
@@ -86,6 +88,18 @@ def score(train: Any, test: Any, synthetic: Any, target: str) -> dict[str, Any]:
         abs(float(test_t[c].isna().mean()) - float(synth_t[c].isna().mean())) for c in train.columns
     )
     return figures
+
+
+def _numbers_as_numbers(frame: Any) -> Any:
+    """Columns whose every cell is a number, as float columns."""
+    import pandas as pd
+
+    out = frame.copy()
+    for name in out.columns:
+        numbers = pd.to_numeric(out[name], errors="coerce")
+        if bool((numbers.notna() == out[name].notna()).all()):
+            out[name] = numbers.astype(float)
+    return out
 
 
 def fit_side(side: str, train: Any, n: int, seed: int, name: str) -> tuple[Any, float]:
@@ -173,7 +187,8 @@ def main() -> None:
                 shown = {k: round(v, 4) for k, v in figures.items() if isinstance(v, float)}
                 print(name, args.part, seed, json.dumps(shown), file=sys.stderr)
     parts = _parts()
-    out: dict[str, Any] = {"rows": {}, "peer_epochs": PEER_EPOCHS, "split": "shuffled with "
+    out: dict[str, Any] = {"bench": "table_gan", "quick": False, "rows": {},
+                           "peer_epochs": PEER_EPOCHS, "split": "shuffled with "
                            "seed 0; first 20% test, the rest train"}  # fmt: skip
     for name in DATA:
         train, test, target = load(name) if any(k.startswith(name) for k in parts) else (
