@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from genlab import cli
 from genlab.cli import build_parser, main
-
-
-def parser_tree(
-    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
-    """Every parser in the tree with the words that reach it (as in tests/test_help.py)."""
-    yield path, parser
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                yield from parser_tree(sub, (*path, name))
+from tests.test_help import parser_tree
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:

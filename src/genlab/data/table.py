@@ -296,8 +296,8 @@ def detect_types(frame: Any) -> dict[str, ColumnInfo]:
                 kind, reason = "integer", "whole numbers"
             else:
                 kind, reason = "continuous", "numbers"
-        elif _datetime_format(column) is not None:
-            kind, reason = "datetime", f"ISO dates ({_datetime_format(column)})"
+        elif (fmt := _datetime_format(column)) is not None:
+            kind, reason = "datetime", f"ISO dates ({fmt})"
         elif share >= ID_UNIQUE_SHARE and distinct > ID_MIN_VALUES:
             kind, reason = "identifier", "mostly unique text"
         else:

@@ -603,11 +603,6 @@ class TableGanData(GanAdapter):
         return self.parts
 
 
-def _cell_text(value: Any) -> str:
-    """A generated cell as the text it was read as (3 -> "3", 2.0 -> "2.0", True -> "True")."""
-    return str(value)
-
-
 def _invalid_share(codec: TableCodec, frame: Any) -> float:
     """Share of generated cells that break their column's rules (an integer that is not whole
     or out of range, a category never seen, a date out of range)."""
@@ -624,7 +619,7 @@ def _invalid_share(codec: TableCodec, frame: Any) -> float:
                         (values > spec.high)).sum())  # fmt: skip
         elif spec.type == "categorical":
             allowed = {str(v) for v in spec.levels if v is not None} | set(spec.pooled)
-            bad += int((~column.map(_cell_text).isin(allowed)).sum())
+            bad += int((~column.astype(str).isin(allowed)).sum())  # cells as read: 3 -> "3"
         elif spec.type == "continuous":
             values = pd.to_numeric(column).to_numpy(dtype=float)
             bad += int(((values < spec.low) | (values > spec.high)).sum())
