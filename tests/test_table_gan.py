@@ -315,3 +315,56 @@ def test_a_dataframe_gets_its_dtypes_back() -> None:
     back = codec.frame(codec.codes(text))
     assert back.dtypes.to_dict() == frame.dtypes.to_dict()
     pd.testing.assert_frame_equal(back, frame)
+
+
+def test_copy_on_write_pandas_tables_are_coded() -> None:
+    """pandas 3 (copy on write) hands out read-only arrays: a table with empty categories,
+    integers, numbers and dates is still coded and decoded (it crashed on gss_wages)."""
+    from genlab.data.table import TableCodec, fit_specs
+    from genlab.gan.table import column_types
+
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "c": (["a", "b", None, "a"] * n)[:n],
+            "i": np.arange(n) % 5,
+            "x": np.where(np.arange(n) % 6 == 0, np.nan, np.linspace(0, 1, n)),
+            "when": pd.date_range("2024-01-01", periods=n).astype(str),
+        }
+    )
+    with pd.option_context("mode.copy_on_write", True):
+        text, _ = read_table(frame)
+        codec = TableCodec(fit_specs(text, column_types(text)))
+        codes = codec.codes(text)
+        back = codec.frame(codes)
+    assert back["c"].isna().sum() == frame["c"].isna().sum()
+    assert back["x"].isna().sum() == frame["x"].isna().sum()
+    assert set(back["c"].dropna()) == {"a", "b"}
+
+
+def test_moment_gap_sees_a_broken_dependency() -> None:
+    """The generator's moment term is 0 for the real batch itself and large for rows whose
+    columns keep their marginals but lose their dependency (a price that ignores clarity)."""
+    from genlab.gan.table import moment_gap
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(500, 1, generator=g)
+    real = torch.cat([x, 0.9 * x + 0.1 * torch.randn(500, 1, generator=g)], dim=1)
+    broken = torch.stack([real[:, 0], real[torch.randperm(500, generator=g), 1]], dim=1)
+    assert float(moment_gap(real, real)) == 0.0
+    assert float(moment_gap(broken, real)) > 1.0 > 3 * float(moment_gap(real[:250], real[250:]))
+
+
+def test_generator_step_adds_the_datas_penalty() -> None:
+    """The engine adds the adapter's penalty to the generator's loss, with its gradient."""
+    from genlab.gan.engine import generator_step
+
+    torch.manual_seed(0)
+    gen, disc = torch.nn.Linear(2, 2), torch.nn.Linear(2, 1)
+    noise = torch.randn(8, 2)
+    plain = generator_step(gen, disc, torch.optim.SGD(gen.parameters(), lr=0.0), noise)
+    total = generator_step(
+        gen, disc, torch.optim.SGD(gen.parameters(), lr=0.0), noise,
+        penalty=lambda fake: 5.0 + 0 * fake.sum(),
+    )  # fmt: skip
+    assert float(total) == pytest.approx(float(plain) + 5.0)

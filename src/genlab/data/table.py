@@ -409,10 +409,10 @@ def _codes_of(spec: ColumnSpec, column: Any) -> np.ndarray:
         seconds = parsed.astype("int64").to_numpy().astype(np.float64) / 1e9
         return np.where(parsed.isna().to_numpy(), np.nan, seconds)
     if spec.numeric:
-        values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-        return values
+        # np.array copies: pandas 3 hands out read-only views
+        return np.array(pd.to_numeric(column, errors="coerce"), dtype=float)
     index = {level: i for i, level in enumerate(spec.levels) if level is not None}
-    codes = column.map(index).to_numpy(dtype=float)
+    codes = np.array(column.map(index), dtype=float)  # a writable copy (pandas 3: read-only)
     missing = column.isna().to_numpy()
     if None in spec.levels:
         codes[missing] = spec.levels.index(None)

@@ -129,6 +129,12 @@ class GanAdapter:
         ``(batch_size, dim)`` (the last may be shorter), shuffled by ``generator``. Override."""
         raise NotImplementedError
 
+    def generator_penalty(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor | None:
+        """An extra term of the generator's loss, from a batch of its rows ``fake`` and the
+        real batch ``real`` they were asked for (same conditions), or None (the default:
+        the discriminator's verdict alone)."""
+        return None
+
     # ------------------------------------------------------------------ decoding
 
     def decode(self, model_space: torch.Tensor) -> torch.Tensor:

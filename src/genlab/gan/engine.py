@@ -156,18 +156,25 @@ def generator_step(
     loss_fn: nn.Module | None = None,
     *,
     labels: torch.Tensor | None = None,
+    penalty: Callable[[torch.Tensor], torch.Tensor | None] | None = None,
 ) -> torch.Tensor:
     """One generator update: make the discriminator call ``generator(noise)`` real (label 1).
 
     Only the generator's weights change: the discriminator's are frozen for the step
     (no gradients computed for them, none left behind). ``labels``: the classes asked of a
-    class-conditional pair. Returns the loss (detached).
+    class-conditional pair. ``penalty``: fake batch -> an extra loss term (or None), added
+    to the discriminator's (see :meth:`GanAdapter.generator_penalty`). Returns the loss
+    (detached).
     """
     loss_fn = loss_fn or nn.BCEWithLogitsLoss()
     discriminator.requires_grad_(False)
     try:
-        logits = _call(discriminator, _call(generator, noise, labels), labels)  # (B, 1)
+        fake = _call(generator, noise, labels)
+        logits = _call(discriminator, fake, labels)  # (B, 1)
         loss = loss_fn(logits, torch.ones_like(logits))
+        extra = penalty(fake) if penalty is not None else None
+        if extra is not None:
+            loss = loss + extra
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -608,7 +615,12 @@ class _Setup:
             noise = torch.randn(n, latent_dim, generator=self.noise_rng, device=self.device)
             # the plain D here: its weights are frozen for the G step and equal on all ranks
             totals[1] += generator_step(
-                self.g_train, self.discriminator, self.g_optimizer, noise, labels=labels
+                self.g_train,
+                self.discriminator,
+                self.g_optimizer,
+                noise,
+                labels=labels,
+                penalty=lambda fake, real=real: self.data.generator_penalty(fake, real),
             )
             if self.average is not None:
                 self.average.update()
