@@ -11,6 +11,7 @@ from genlab.commands.common import (
     finish_reporter,
     overrides,
     print_figures,
+    print_verdict,
     report_seeds,
     reporter_for,
     run_dir_from_args,
@@ -200,6 +201,7 @@ def run_train(args: argparse.Namespace) -> int:
         },
         title=f"{config.task} {config.model}: run folder {out}",
     )
+    print_verdict(s)
     report_after_training(args, out)
     finish_reporter(reporter, out)
     return 0

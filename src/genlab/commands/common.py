@@ -157,6 +157,15 @@ def print_figures(figures: dict[str, Any], title: str = "") -> None:
         print(f"  {key.ljust(width)}  {text}")
 
 
+def print_verdict(summary: dict[str, Any]) -> None:
+    """The run in plain words (:func:`genlab.verdict.verdict`), a sentence a line."""
+    from genlab.verdict import verdict
+
+    print("in plain words:")
+    for sentence in verdict(summary):
+        print(f"  {sentence}")
+
+
 def seeds_of(args: argparse.Namespace) -> list[int]:
     """The seeds of ``--seeds`` / ``--repeat`` ([] for one run)."""
     from genlab.repeats import seeds_from

@@ -22,6 +22,7 @@ from genlab.commands.common import (
     finish_reporter,
     overrides,
     print_figures,
+    print_verdict,
     report_seeds,
     reporter_for,
     run_dir_from_args,
@@ -433,6 +434,7 @@ def run_train(args: argparse.Namespace) -> int:
         "summary.json, explained by `genlab gan eval --help`)",
     )
     _print_warnings(run.warnings(s["metrics"]))
+    print_verdict(s)
     report_after_training(args, out)
     finish_reporter(reporter, out)
     return 0
