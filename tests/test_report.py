@@ -233,7 +233,7 @@ def test_classifier_report(classifier_run: Path) -> None:
     for key, shown in figures.items():
         expected = report.lookup(summary, key)
         for value, text in shown:
-            assert value == expected and text == report.format_value(expected), key
+            assert value == expected and text == report.format_value(expected, key), key
     headline = headline_of(page)
     assert "0.8820" in headline and "−0.0207" in headline and ">19<" in headline
     assert_book_sources(page, "classify-multiclass")

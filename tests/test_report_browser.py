@@ -251,7 +251,7 @@ def check_page(browser: DevTools, page: Path, screenshot: Path) -> list[dict[str
     for figure in figures:
         expected = lookup(summary, figure["key"])
         assert json.loads(figure["value"]) == expected, figure
-        assert figure["text"] == format_value(expected), figure
+        assert figure["text"] == format_value(expected, figure["key"]), figure
     fetched = [
         e["params"]["request"]["url"]
         for e in events

@@ -52,7 +52,9 @@ class Comparison:
 
         rows = [("", *self.names)]
         rows += [(f"setting {k}", *map(_setting_text, v)) for k, v in self.differing]
-        rows += [(k, *("—" if x is None else format_value(x) for x in v)) for k, v in self.figures]
+        rows += [
+            (k, *("—" if x is None else format_value(x, k) for x in v)) for k, v in self.figures
+        ]
         widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
         lines = [
             "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows
@@ -61,7 +63,21 @@ class Comparison:
 
 
 def _setting_text(value: Any) -> str:
-    return "—" if value is None else str(value)
+    """A setting in the table: unset (null) is the default; long lists shortened."""
+    from genlab.report import setting_text
+
+    return "default" if value is None else setting_text(value)
+
+
+def _bookkeeping(key: str) -> bool:
+    """Settings that say where or how fast a run went, or how its data is stored (the
+    data's codec, origin, fingerprint): not what it computed."""
+    from genlab.report import INTERNAL_DATA
+
+    head, _, rest = key.partition(".")
+    return key.startswith(IGNORED_SETTINGS) or (
+        head == "data" and rest.split(".")[0] in INTERNAL_DATA
+    )
 
 
 def _kind(summary: Mapping[str, Any]) -> str:
@@ -119,9 +135,7 @@ def compare(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Co
     differing = [
         (k, [s.get(k) for s in settings])
         for k in keys
-        if not k.startswith(IGNORED_SETTINGS)
-        and len({repr(s.get(k)) for s in settings}) > 1
-        and not k.endswith("origin.options.judge")
+        if not _bookkeeping(k) and len({repr(s.get(k)) for s in settings}) > 1
     ]
     from genlab.report import headline_keys, lookup
 

@@ -137,6 +137,18 @@ def _axis_limits(real: Any) -> list[tuple[float, float]]:
     return limits
 
 
+#: Columns whose spans differ by at most this factor are drawn to one scale (a circle stays
+#: round); others each fill their axis (a sine's y would be a flat line otherwise).
+SAME_SCALE_RATIO = 2.0
+
+
+def _same_scale(ax: Any, points: Any) -> None:
+    """Equal axes when the first two columns span about as much (see SAME_SCALE_RATIO)."""
+    spans = [float(points[:, j].max() - points[:, j].min()) for j in (0, 1)]
+    if min(spans) > 0 and max(spans) / min(spans) <= SAME_SCALE_RATIO:
+        ax.set_aspect("equal", adjustable="box")
+
+
 def _draw_samples(
     ax: Any,
     real: Any,
@@ -144,7 +156,8 @@ def _draw_samples(
     columns: Sequence[str] | None,
     limits: list[tuple[float, float]] | None = None,
 ) -> None:
-    """Real points (red dots) and generated ones (green stars), or histograms for 1-D data."""
+    """Real points (red dots) and generated ones (green stars, drawn over the real ones so
+    that where they miss shows red), or histograms for 1-D data."""
     import numpy as np
 
     if real.ndim == 1:
@@ -163,34 +176,25 @@ def _draw_samples(
         ax.set_ylabel("share")
     else:
         names = list(columns) if columns else ["x", "y"]
-        if generated is not None:  # under the real points, so that both stay visible
+        # The generated points (small) over the real ones (larger, a halo around them where
+        # they match): both stay visible, and where the generator misses the red shows.
+        layers = [(real, "o", "red", 4, 0.4, "real")]
+        if generated is not None:
+            layers.append((generated, "*", "green", 2, 0.7, "generated"))
+        for zorder, (points, marker, colour, size, alpha, label) in enumerate(layers, start=2):
             ax.plot(
-                generated[:, 0],
-                generated[:, 1],
-                "*",
-                color="green",
-                markersize=3,
-                alpha=0.35,
-                label="generated",
-                zorder=2,
-            )
-        ax.plot(
-            real[:, 0],
-            real[:, 1],
-            ".",
-            color="red",
-            markersize=1.5,
-            alpha=0.6,
-            label="real",
-            zorder=3,
-        )
+                points[:, 0], points[:, 1], marker, color=colour, markersize=size, alpha=alpha,
+                label=label, zorder=zorder,
+            )  # fmt: skip
         if limits is not None:
             ax.set_xlim(*limits[0])
             ax.set_ylim(*limits[1])
+        if len(real):
+            _same_scale(ax, real)
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1] if len(names) > 1 else "")
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", markerscale=3)
+    ax.legend(loc="best", markerscale=2)
 
 
 def plot_points(
@@ -229,8 +233,9 @@ def training_snapshots(
     frame_ms: int = 150,
 ) -> list[Path]:
     """One PNG per snapshot (``folder/snapshots/epoch_NNNNN.png``: the fixed noise's samples
-    at that epoch over the real data) and an animated GIF of them all (matplotlib + pillow).
-    Axes stay fixed across frames so the animation shows the points moving."""
+    at that epoch over the real data) and, from two snapshots up, an animated GIF of them all
+    (matplotlib + pillow). Axes stay fixed across frames so the animation shows the points
+    moving."""
     import numpy as np
     from PIL import Image
 
@@ -254,14 +259,22 @@ def training_snapshots(
             frames.append(image.quantize(colors=64))
     finally:
         plt.close(fig)
-    if frames:
-        gif_path = Path(gif_path)
-        durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 8]  # linger on the last
-        frames[0].save(
-            gif_path, save_all=True, append_images=frames[1:], duration=durations, loop=0
-        )
-        written.append(gif_path)
+    _save_animation(frames, Path(gif_path), frame_ms, linger=8, written=written)
     return written
+
+
+def _save_animation(
+    frames: list[Any], path: Path, frame_ms: int, linger: int, written: list[Path]
+) -> None:
+    """An animated GIF of ``frames`` (the last shown ``linger`` times as long), appended to
+    ``written``; from two frames up only (one frame is no animation: its snapshot PNG says
+    it all), and an older run's animation at ``path`` is removed then."""
+    if len(frames) < 2:
+        path.unlink(missing_ok=True)
+        return
+    durations = [frame_ms] * (len(frames) - 1) + [frame_ms * linger]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    written.append(path)
 
 
 def plot_interpolation(
@@ -334,6 +347,7 @@ def plot_interpolation(
         limits = _axis_limits(frame)
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
+        _same_scale(ax, frame)
         names = list(columns) if columns else ["x", "y"]
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1] if len(names) > 1 else "")
@@ -391,6 +405,7 @@ def plot_image_rows(
     )
     for ax, (label, images) in zip(axes[:, 0], rows, strict=True):
         ax.imshow(image_grid(images[:columns], columns), cmap="gray", vmin=0, vmax=255)
+        ax.set_anchor("W")  # a short row starts at its label, like the full ones
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
@@ -398,16 +413,27 @@ def plot_image_rows(
     return _save(fig, path)
 
 
+#: Characters per line of a title over one of two side-by-side image grids.
+PAIR_TITLE_WIDTH = 44
+
+
+def image_pair_figure(left: Any, right: Any, titles: tuple[str, str], columns: int = 8) -> Any:
+    """The figure of :func:`plot_image_pair`; long titles are wrapped so they never meet."""
+    import textwrap
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5.4))
+    for ax, images, title in zip(axes, (left, right), titles, strict=True):
+        ax.imshow(image_grid(images, columns), cmap="gray", vmin=0, vmax=255)
+        ax.set_title(textwrap.fill(title, PAIR_TITLE_WIDTH), fontsize=10)
+        ax.axis("off")
+    return fig
+
+
 def plot_image_pair(
     left: Any, right: Any, path: str | Path, titles: tuple[str, str], columns: int = 8
 ) -> Path:
     """Two image grids side by side (real vs generated)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5.4))
-    for ax, images, title in zip(axes, (left, right), titles, strict=True):
-        ax.imshow(image_grid(images, columns), cmap="gray", vmin=0, vmax=255)
-        ax.set_title(title, fontsize=10)
-        ax.axis("off")
-    return _save(fig, path)
+    return _save(image_pair_figure(left, right, titles, columns), path)
 
 
 def image_snapshots(
@@ -418,7 +444,8 @@ def image_snapshots(
     frame_ms: int = 300,
 ) -> list[Path]:
     """One grid PNG per snapshot (``folder/snapshots/epoch_NNNNN.png``: the fixed noise's
-    images at that epoch) and an animated GIF of them all, each frame captioned."""
+    images at that epoch) and, from two snapshots up, an animated GIF of them all, each frame
+    captioned."""
     from PIL import Image, ImageDraw
 
     out_dir = Path(folder) / "snapshots"
@@ -435,12 +462,7 @@ def image_snapshots(
         frame.paste(grid, (0, 18))
         ImageDraw.Draw(frame).text((4, 3), f"epoch {epoch}", fill=0)
         frames.append(frame)
-    if frames:
-        durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 6]
-        frames[0].save(
-            gif_path, save_all=True, append_images=frames[1:], duration=durations, loop=0
-        )
-        written.append(Path(gif_path))
+    _save_animation(frames, Path(gif_path), frame_ms, linger=6, written=written)
     return written
 
 

@@ -117,8 +117,8 @@ def spread_text(summary: dict[str, Any]) -> str:
     lines = [f"over seeds {', '.join(map(str, summary['seeds']))}:"]
     for key, s in summary["figures"].items():
         lines.append(
-            f"  {key:<40} {format_value(s['mean'])} ± {format_value(s['std'])}  "
-            f"[{format_value(s['min'])}, {format_value(s['max'])}]"
+            f"  {key:<40} {format_value(s['mean'], key)} ± {format_value(s['std'], key)}  "
+            f"[{format_value(s['min'], key)}, {format_value(s['max'], key)}]"
         )
     return "\n".join(lines)
 
@@ -131,11 +131,11 @@ def write_spread_report(folder: Path, summary: dict[str, Any]) -> Path:
     rows = [
         (
             _esc(_label(key)),
-            _esc(format_value(s["mean"])),
-            _esc(format_value(s["std"])),
-            _esc(format_value(s["min"])),
-            _esc(format_value(s["max"])),
-            _esc(", ".join(format_value(v) for v in s["values"])),
+            _esc(format_value(s["mean"], key)),
+            _esc(format_value(s["std"], key)),
+            _esc(format_value(s["min"], key)),
+            _esc(format_value(s["max"], key)),
+            _esc(", ".join(format_value(v, key) for v in s["values"])),
         )
         for key, s in summary["figures"].items()
     ]

@@ -91,6 +91,17 @@ HEADLINE_KEYS: dict[str, tuple[str, ...]] = {
         "best_epoch",
         "train_seconds",
     ),
+    "table": (
+        "metrics.quality",
+        "metrics.column_shapes",
+        "metrics.pair_trends",
+        "metrics.ml_efficacy",
+        "metrics.ml_efficacy_real",
+        "metrics.privacy",
+        "epochs_run",
+        "best_epoch",
+        "train_seconds",
+    ),
 }
 
 LABELS = {
@@ -113,6 +124,9 @@ LABELS = {
     "metrics.kid_judge": "kernel distance in the judge's features (kid_judge)",
     "metrics.class_fidelity": "share drawn as the class asked for",
     "metrics.classes_found": "classes the judge finds (of the run's)",
+    "metrics.quality": "quality (SDMetrics; 1 = like the real rows)",
+    "metrics.ml_efficacy": "a model trained on synthetic rows, on real test rows",
+    "metrics.ml_efficacy_real": "the same model trained on real rows",
 }
 
 #: What each image figure means (the floors table of an image GAN's report).
@@ -134,8 +148,8 @@ CAPTIONS: dict[Any, str] = {
     "confusion_matrix": "Confusion matrix on the test set: rows are true classes, columns "
     "predicted ones.",
     "predictions": "Test images with the predicted label (true label below); wrong ones in red.",
-    "real": "The real training data.",
-    "generated": "The best generator's samples (green) over the real data (red).",
+    "real": "The real data (its test part).",
+    "generated": "The best generator's samples (green) drawn over the real data (red).",
     "training": "Training animation: the generator's samples from fixed noise, epoch by epoch.",
     ("images", "generated"): "Real test images (left) and the best generator's images from "
     "fresh noise (right).",
@@ -144,7 +158,51 @@ CAPTIONS: dict[Any, str] = {
     ("images", "training"): "Training animation: the generator's images from fixed noise, "
     "epoch by epoch.",
     ("gan", "loss"): "Discriminator and generator loss per epoch (dashed: the best epoch).",
+    ("table", "associations"): "How strongly each pair of columns goes together (Cramér's V), "
+    "in the real test part and in the synthetic rows: the two should look alike.",
+    ("table", "columns"): "Each column's distribution, real test part against synthetic rows.",
 }
+#: Data-description keys that are bookkeeping, not what the data is (summary.json and
+#: config.json keep them).
+INTERNAL_DATA = (
+    "origin",
+    "codec",
+    "splits",
+    "fingerprint",
+    "book_reference",
+    "judge_sha256",
+    "sha256",
+)
+#: summary.json keys that the figures table leaves out: shown elsewhere on the page
+#: (settings, data, parts, headline, footer), or bookkeeping of a distributed run.
+NOT_FIGURES = (
+    "config",
+    "confusion_matrix",
+    "data",
+    "splits",
+    "figure_split",
+    "units",
+    "versions",
+    "headline",
+    "world_size",
+    "ranks_consistent",
+)
+#: GAN settings that networks of each architecture do not use.
+UNUSED_SETTINGS = {
+    "mlp": ("width", "d_width", "clusters"),
+    "conv": (
+        "g_hidden",
+        "d_hidden",
+        "g_activation",
+        "d_activation",
+        "g_out_activation",
+        "d_dropout",
+    ),
+}
+#: The longest list the settings and data tables show whole.
+MAX_LIST = 12
+#: metrics.csv columns whose name alone does not say what they hold.
+COLUMN_LABELS = {"seconds": "seconds since start", "best_epoch": "best epoch so far"}
 PLOT_ORDER = (
     "loss",
     "accuracy",
@@ -152,30 +210,54 @@ PLOT_ORDER = (
     "predictions",
     "real",
     "generated",
+    "classes",
+    "columns",
+    "associations",
     "training",
 )
+#: What the snapshots of each kind of GAN hold.
+SAMPLE_NOUNS = {"images": "images", "integers": "values", "table": "rows"}
 
 
 # --------------------------------------------------------------------------- values
 
 
-def format_value(value: Any) -> str:
+#: Figures that count things (whole numbers even where the summary stores a float).
+COUNT_KEYS = ("classes_found", "covered", "unique", "test_correct", "test_total")
+
+
+def _leaf(key: str) -> str:
+    """``metrics.classes_found`` -> ``classes_found`` (``0:`` prefixes of compare pages too)."""
+    return key.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+
+
+def _is_count(key: str) -> bool:
+    return _leaf(key) in COUNT_KEYS or _leaf(key).startswith("n_")
+
+
+def format_value(value: Any, key: str = "") -> str:
     """How the page writes a value from ``summary.json`` (the browser test uses this too).
 
     Integers get thousands separators, floats four decimals (three significant digits in
-    scientific notation below 0.001, one decimal from 1,000 up), booleans yes/no, JSON null
-    (a non-finite figure or one not recorded) a dash, lists and dicts compact JSON.
+    scientific notation below 0.001, one decimal from 100 up), booleans yes/no, JSON null
+    (a non-finite figure or one not recorded) a dash, lists and dicts compact JSON. With the
+    figure's ``key``: seconds (``train_seconds``, ``seconds_per_epoch``) get one decimal (two
+    significant digits below 1) and counts stored as floats (``classes_found``) none.
     """
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer() and _is_count(key):
+        value = int(value)
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
         if not math.isfinite(value):
             return str(value)
-        if abs(value) >= 1000:
+        if "seconds" in _leaf(key):
+            return f"{value:,.1f}" if abs(value) >= 1 else f"{value:.2g}"
+        if abs(value) >= 100:
             return f"{value:,.1f}"
         if value == 0 or abs(value) >= 1e-3:
             return f"{value:.4f}"
@@ -215,7 +297,7 @@ def _figure(key: str, value: Any) -> str:
     """A summary figure as a span the browser test can check (data-key, data-value)."""
     return (
         f'<span class="fig" data-key="{_esc(key)}" '
-        f'data-value="{_esc(json.dumps(value))}">{_esc(format_value(value))}</span>'
+        f'data-value="{_esc(json.dumps(value))}">{_esc(format_value(value, key))}</span>'
     )
 
 
@@ -296,6 +378,8 @@ a { color: var(--accent); }
 ol.sources { margin: .3rem 0 0; padding-left: 1.6rem; }
 a.source { text-decoration: none; }
 footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; }
+p.verdict { background: var(--soft); border-left: 4px solid var(--accent); padding: .6rem .9rem;
+            max-width: 860px; }
 """
 
 
@@ -486,25 +570,99 @@ def _flatten(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any
     return out
 
 
-def _setting(value: Any) -> str:
-    """A setting as given: strings bare, everything else as JSON (0.0005, true, null)."""
-    return value if isinstance(value, str) else json.dumps(value)
+def setting_text(value: Any) -> str:
+    """A setting as given: strings bare, everything else as JSON (0.0005, true, null); a
+    list longer than :data:`MAX_LIST` as its first and last items and its length."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and len(value) > MAX_LIST:
+        head = ", ".join(json.dumps(v) for v in value[:3])
+        return f"[{head}, …, {json.dumps(value[-1])}] ({len(value):,} items)"
+    return json.dumps(value)
+
+
+def _shown_settings(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """config.json's settings less the data (its own section), the unset ones (null: the
+    default applies) and those the run's networks do not use."""
+    flat = _flatten({k: v for k, v in config.items() if k != "data"})
+    architecture = next((v for k, v in flat if _leaf(k) == "architecture"), None)
+    unused = UNUSED_SETTINGS.get(str(architecture), ())
+    return [(k, v) for k, v in flat if v is not None and _leaf(k) not in unused]
+
+
+def _rows(pairs: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
+    return [(f"<code>{_esc(k)}</code>", _esc(setting_text(v))) for k, v in pairs]
 
 
 def settings_section(config: Mapping[str, Any]) -> str:
-    """The run's settings (config.json), nested keys flattened to ``data.spec.x``."""
-    rows = [(f"<code>{_esc(k)}</code>", _esc(_setting(v))) for k, v in _flatten(config)]
+    """The run's settings (config.json), nested keys flattened to ``a.b``."""
+    rows = _rows(_shown_settings(config))
     if not rows:
         return '<section id="settings"><h2>Settings</h2><p>No config.json.</p></section>'
-    return f'<section id="settings"><h2>Settings</h2>{_table(("setting", "value"), rows)}</section>'
+    note = (
+        '<p class="note">Settings left unset (the default applies) and those these networks '
+        "do not use are left out; <code>config.json</code> has them all.</p>"
+    )
+    table = _table(("setting", "value"), rows)
+    return f'<section id="settings"><h2>Settings</h2>{note}{table}</section>'
+
+
+def data_section(summary: Mapping[str, Any], config: Mapping[str, Any]) -> str:
+    """What the run learned from: the data's description (less bookkeeping and what the
+    settings already say) and the sizes of its parts, once."""
+    data = summary.get("data") or config.get("data") or {}
+    settings = {_leaf(k): v for k, v in _shown_settings(config)}
+    splits = summary.get("splits") or (data.get("splits") if isinstance(data, Mapping) else {})
+    parts = [
+        (k, v)
+        for k, v in _flatten(splits if isinstance(splits, Mapping) else {}, "parts.")
+        if _leaf(k) not in INTERNAL_DATA
+    ]
+    named = [v for _, v in parts if isinstance(v, str)]  # a folder the parts name already
+    pairs = [
+        (k, v)
+        for k, v in _flatten(data if isinstance(data, Mapping) else {})
+        if k.split(".")[0] not in INTERNAL_DATA
+        and _leaf(k) not in INTERNAL_DATA
+        and v is not None
+        and settings.get(_leaf(k), MISSING) != v
+        and v not in named
+    ] + parts
+    if not pairs:
+        return ""
+    table = _table(("data", "value"), _rows(pairs))
+    return f'<section id="data"><h2>Data</h2>{table}</section>'
+
+
+def _measured_on(summary: Mapping[str, Any]) -> str:
+    """Which part of the data each figure comes from (figure_split), one line per part."""
+    parts: dict[str, list[str]] = {}
+    split = summary.get("figure_split")
+    for key, part in (split if isinstance(split, Mapping) else {}).items():
+        parts.setdefault(str(part), []).append(key)
+    units: dict[str, list[str]] = {}
+    unit_map = summary.get("units")
+    for key, unit in (unit_map if isinstance(unit_map, Mapping) else {}).items():
+        units.setdefault(str(unit), []).append(key)
+    items = [
+        f"<li>{_esc(part)}: {', '.join(f'<code>{_esc(k)}</code>' for k in keys)}</li>"
+        for part, keys in parts.items()
+    ]
+    items += [
+        f"<li>in {_esc(unit)}: {', '.join(f'<code>{_esc(k)}</code>' for k in keys)}</li>"
+        for unit, keys in units.items()
+    ]
+    if not items:
+        return ""
+    heading = '<p class="note">Where each figure is measured:</p>'
+    return f'{heading}<ul class="note">{"".join(items)}</ul>'
 
 
 def figures_section(summary: Mapping[str, Any]) -> str:
     """Every other figure in summary.json (scalars, and one level of nested dicts)."""
     rows = []
-    skip = {"config", "confusion_matrix"}
     for key, value in summary.items():
-        if key in skip:
+        if key in NOT_FIGURES:
             continue
         if isinstance(value, Mapping):
             for inner, item in value.items():
@@ -514,7 +672,19 @@ def figures_section(summary: Mapping[str, Any]) -> str:
         elif not isinstance(value, list):
             rows.append((f"<code>{_esc(key)}</code>", _figure(key, value)))
     table = _table(("summary.json key", "value"), rows, numeric=(False, True))
-    return f'<section id="summary"><h2>All figures (summary.json)</h2>{table}</section>'
+    return (
+        f'<section id="summary"><h2>All figures (summary.json)</h2>{_measured_on(summary)}'
+        f"{table}</section>"
+    )
+
+
+def verdict_section(summary: Mapping[str, Any]) -> str:
+    """The run in plain words (:func:`genlab.verdict.verdict`): good or not, what the
+    headline figure means, what to try next."""
+    from genlab.verdict import verdict
+
+    text = " ".join(_esc(sentence) for sentence in verdict(summary))
+    return f'<section id="verdict"><h2>In plain words</h2><p class="verdict">{text}</p></section>'
 
 
 def _data_uri(path: Path) -> str:
@@ -522,9 +692,15 @@ def _data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
-def _plot_sort_key(path: Path) -> tuple[int, str]:
+def _plot_order(summary: Mapping[str, Any]) -> tuple[str, ...]:
+    """The page's order of plots by file stem: the monitored figure, then the others checked
+    beside it (``progress``), after the fixed ones; the rest by name."""
+    return (*PLOT_ORDER, str(summary.get("monitor")), "progress")
+
+
+def _plot_sort_key(order: Sequence[str], path: Path) -> tuple[int, str]:
     stem = path.stem
-    return (PLOT_ORDER.index(stem) if stem in PLOT_ORDER else len(PLOT_ORDER), path.name)
+    return (order.index(stem) if stem in order else len(order), path.name)
 
 
 def _caption(summary: Mapping[str, Any], path: Path) -> str:
@@ -536,8 +712,18 @@ def _caption(summary: Mapping[str, Any], path: Path) -> str:
         return CAPTIONS[(kind, stem)]
     if stem in CAPTIONS:
         return CAPTIONS[stem]
-    if kind == "gan" and stem == summary.get("monitor"):
-        return f"{stem} (the monitored figure) on the validation part, per check."
+    monitor = summary.get("monitor")
+    if kind == "gan" and stem == monitor:
+        return (
+            f"{stem}: the figure early stopping watches, on the validation part (fixed noise) "
+            "at each check; the best generator (dashed) is the one kept."
+        )
+    if kind == "gan" and stem == "progress":
+        return (
+            "The other figures checked on the validation part (fixed noise), each named in "
+            f"the legend: they show what moves {monitor or 'the monitored figure'}, which is "
+            f"plotted on its own{f' ({monitor}.png)' if monitor else ''}."
+        )
     return stem.replace("_", " ")
 
 
@@ -584,10 +770,11 @@ def evenly(n: int, limit: int, keep: Iterable[int] = ()) -> list[int]:
 
 def plots_section(summary: Mapping[str, Any], plots_dir: Path) -> str:
     """Every plot in plots/ (PNG, GIF, ...), inlined; a thinned set of snapshot frames."""
+    order = _plot_order(summary)
     files = (
         sorted(
             (p for p in plots_dir.glob("*") if p.is_file() and p.suffix.lower() in IMAGE_TYPES),
-            key=_plot_sort_key,
+            key=lambda p: _plot_sort_key(order, p),
         )
         if plots_dir.is_dir()
         else []
@@ -604,14 +791,16 @@ def plots_section(summary: Mapping[str, Any], plots_dir: Path) -> str:
     )
     if snapshots:
         shown = [snapshots[i] for i in evenly(len(snapshots), MAX_SNAPSHOTS)]
-        note = (
-            f"all {len(snapshots)}"
-            if len(shown) == len(snapshots)
-            else f"{len(shown)} of {len(snapshots)}, evenly spaced (the animation has them all)"
-        )
+        if len(snapshots) == 1:
+            note = "one snapshot"
+        elif len(shown) == len(snapshots):
+            note = f"all {len(snapshots)}"
+        else:
+            note = f"{len(shown)} of {len(snapshots)}, evenly spaced (the animation has them all)"
+        noun = SAMPLE_NOUNS.get(str((summary.get("data") or {}).get("kind")), "points")
         frames = "".join(_image(p, _frame_caption(p), small=True) for p in shown)
         parts.append(
-            f'<h3>Snapshots</h3><p class="note">Generated points from fixed noise during '
+            f'<h3>Snapshots</h3><p class="note">Generated {noun} from fixed noise during '
             f"training: {_esc(note)}; <code>plots/snapshots/</code>.</p>"
             f'<div class="cards">{frames}</div>'
         )
@@ -648,8 +837,8 @@ def metrics_section(summary: Mapping[str, Any], metrics_path: Path) -> str:
     else:
         note = f"All {len(rows):,} rows of <code>metrics.csv</code>; the best epoch is highlighted."
     table = _table(
-        columns,
-        ([_esc(_cell(rows[i].get(c))) for c in columns] for i in chosen),
+        [COLUMN_LABELS.get(c, c) for c in columns],
+        ([_esc(_cell(rows[i].get(c), c)) for c in columns] for i in chosen),
         numeric=[True] * len(columns),
         row_classes=["best" if rows[i].get("epoch") == best else "" for i in chosen],
     )
@@ -659,9 +848,10 @@ def metrics_section(summary: Mapping[str, Any], metrics_path: Path) -> str:
     )
 
 
-def _cell(text: str | None) -> str:
+def _cell(text: str | None, column: str = "") -> str:
     """A metrics.csv cell for people: whole numbers as they are, others rounded (four
-    decimals, one from 100 up: ``31.8 s``, not ``31.8323``); empty cells a dash."""
+    decimals, one from 100 up, seconds one: ``31.8``, not ``31.8323``); empty cells a
+    dash."""
     if text is None or text == "":
         return "—"
     try:
@@ -670,9 +860,7 @@ def _cell(text: str | None) -> str:
         return text
     if value.is_integer() and "." not in text and "e" not in text.lower():
         return text  # epochs, counts: as written
-    if math.isfinite(value) and abs(value) >= 100:
-        return f"{value:,.1f}"
-    return format_value(value)
+    return format_value(value, column)
 
 
 def _summary_line(summary: Mapping[str, Any], config: Mapping[str, Any]) -> str:
@@ -683,9 +871,14 @@ def _summary_line(summary: Mapping[str, Any], config: Mapping[str, Any]) -> str:
     if summary.get("stopped_early"):
         parts.append("stopped early")
     if isinstance(summary.get("train_seconds"), (int, float)):
-        parts.append(f"{_seconds(summary['train_seconds'])} s")
+        parts.append(f"{format_value(summary['train_seconds'], 'train_seconds')} s of training")
     if summary.get("device"):
         parts.append(f"on {summary['device']}")
+    world = summary.get("world_size")
+    if isinstance(world, int) and world > 1:
+        parts.append(f"{world} processes (torchrun)")
+    if summary.get("ranks_consistent") is False:
+        parts.append("warning: the processes ended with different weights")
     preset = (summary.get("config") or config.get("config") or config).get("preset")
     if preset:
         parts.append(f"preset {preset}")
@@ -709,10 +902,12 @@ def render_report(run_dir: str | Path) -> str:
         f"<header><h1>{_esc(title)}</h1>"
         f'<p class="lead">Run folder <code>{_esc(run_dir.resolve().name)}</code>: '
         f"{_esc(_summary_line(summary, config))}.</p></header>\n"
+        f"{verdict_section(summary)}\n"
         f"{headline_section(summary)}\n"
         f"{floors_section(summary)}\n"
         f"{plots_section(summary, run_dir / 'plots')}\n"
         f"{settings_section(config)}\n"
+        f"{data_section(summary, config)}\n"
         f"{metrics_section(summary, run_dir / runs.METRICS_FILE)}\n"
         f"{figures_section(summary)}\n"
         f"<footer>Written by genlab from <code>summary.json</code>, <code>config.json</code>, "
