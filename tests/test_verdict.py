@@ -188,3 +188,10 @@ def test_classifier_training_prints_the_verdict(
     printed = capsys.readouterr().out
     assert "in plain words:\n  This run is " in printed and "the book's 0.882" in printed
     assert "test images, which it never saw while training." in printed
+
+
+def test_an_older_summary_without_a_headline_is_judged_on_the_books_figure() -> None:
+    older = KINDS["integers"] | {"monitor": "js"}
+    del older["headline"]
+    assert "its validity is 0.999" in verdict(older)[0]
+    assert verdict({"kind": "gan", "metrics": {}})[0].startswith("genlab cannot judge this run")

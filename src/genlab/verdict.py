@@ -186,13 +186,20 @@ def _metrics(summary: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _headline(summary: Mapping[str, Any]) -> str | None:
-    """The headline figure's key, without ``metrics.``."""
+    """The headline figure's key, without ``metrics.``: the summary's ``headline``; for a
+    summary written before there was one, the book's first figure of the run's metrics, or
+    the monitored one."""
     headline = summary.get("headline")
     if isinstance(headline, str):
         return headline.removeprefix("metrics.")
     if "test_accuracy" in summary:
         return "test_accuracy"
-    return None
+    metrics = _metrics(summary)
+    for key in figures_for(job_key(summary)):
+        if key.removeprefix("metrics.") in metrics and key.startswith("metrics."):
+            return key.removeprefix("metrics.")
+    monitor = summary.get("monitor")
+    return monitor if isinstance(monitor, str) and monitor in metrics else None
 
 
 def _real_words(summary: Mapping[str, Any]) -> str:
