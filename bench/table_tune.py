@@ -26,7 +26,8 @@ KEYS = ("quality", "column_shapes", "pair_trends", "ml_efficacy", "ml_efficacy_r
 
 #: name -> {"module": genlab.gan.table constants, "config": GanConfig fields, "mmd": a weight}
 VARIANTS: dict[str, dict[str, Any]] = {
-    "base": {},
+    "base": {},  # genlab's defaults
+    "moment0": {"module": {"MOMENT_WEIGHT": 0.0}},
     "moment0.3": {"module": {"MOMENT_WEIGHT": 0.3}},
     "moment1": {"module": {"MOMENT_WEIGHT": 1.0}},
     "moment3": {"module": {"MOMENT_WEIGHT": 3.0}},
