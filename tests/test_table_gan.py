@@ -368,3 +368,18 @@ def test_generator_step_adds_the_datas_penalty() -> None:
         penalty=lambda fake: 5.0 + 0 * fake.sum(),
     )  # fmt: skip
     assert float(total) == pytest.approx(float(plain) + 5.0)
+
+
+def test_interpolate_and_export_speak_the_tables_language(
+    table_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The table adapter answers for its own output (no table branches in the CLI): a
+    latent walk prints as rows of the table's columns; an export says it takes conditions."""
+    walk = tmp_path / "walk.png"
+    assert main(["gan", "interpolate", str(table_run), "--steps", "4", "--out", str(walk)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[lines.index(next(x for x in lines if x.startswith("wrote"))) + 1]
+    assert header.split(",") == list(mixed_table().columns)
+    assert walk.stat().st_size > 0 and len(lines) >= 2 + 4
+    assert main(["gan", "export", str(table_run), "--out", str(tmp_path / "g.pt2")]) == 0
+    assert "conditions torch.zeros(N, " in capsys.readouterr().out

@@ -556,3 +556,28 @@ def plot_table_columns(
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("each column: real (test part) vs synthetic", fontsize=10)
     return _save(fig, path)
+
+
+def plot_table_walks(walks: Sequence[Any], numeric: Sequence[str], path: str | Path,
+                     title: str) -> Path:  # fmt: skip
+    """Latent walks through a table GAN: one panel per number column (its value along each
+    walk's steps, one line per walk); ``walks``: one DataFrame of rows per walk."""
+    if not numeric:
+        raise ValueError("plot_table_walks needs at least one number column")
+    cols = min(3, len(numeric))
+    rows = -(-len(numeric) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows), squeeze=False,
+                             constrained_layout=True)  # fmt: skip
+    for ax, name in zip(axes.flat, numeric, strict=False):
+        for i, walk in enumerate(walks):
+            values = walk[name].astype(float).to_numpy()
+            ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=f"walk {i + 1}")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in list(axes.flat)[len(numeric) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)

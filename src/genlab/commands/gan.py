@@ -8,13 +8,9 @@ parses, calls the public API :mod:`genlab.gan`, and prints.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
-
-import torch
 
 from genlab.commands.common import (
     add_quiet_flag,
@@ -534,7 +530,6 @@ def _print_warnings(lines: list[str]) -> None:
 
 def run_sample(args: argparse.Namespace) -> int:
     """``genlab gan sample RUN -n N [--seed S] [--out FILE]``."""
-    from pathlib import Path
 
     import genlab.gan
 
@@ -543,38 +538,9 @@ def run_sample(args: argparse.Namespace) -> int:
     if where and gan.data.kind != "table":
         raise ConfigError("--where is for table runs (a CSV with categories, dates, ...)")
     points = gan.sample(args.n, seed=args.seed, label=args.label, where=where)
-    if gan.data.kind == "table":
-        if Path(args.out).suffix.lower() not in ("", ".csv", ".txt") if args.out else False:
-            raise ConfigError(f"--out {args.out}: a table's rows are CSV text; write a .csv file")
-        text = points.to_csv(index=False, lineterminator="\n")
-        if args.out:
-            genlab.gan.write_text(args.out, text)
-            if not args.quiet:
-                print(f"wrote {args.n:,} rows to {args.out}", file=sys.stderr)
-        else:
-            sys.stdout.write(text)
-        return 0
-    if gan.data.kind == "images":
-        if not args.out:
-            raise ConfigError("images need --out FILE.png (a grid) or --out FILE.npz (arrays)")
-        labels = genlab.gan.sample_labels(gan, args.n, args.label)
-        path = genlab.gan.write_images(args.out, points, labels)
-        if not args.quiet:
-            print(f"wrote {args.n:,} images to {path}", file=sys.stderr)
-        return 0
-    suffix = Path(args.out).suffix.lower() if args.out else ""
-    if suffix not in ("", ".csv", ".txt"):
-        raise ConfigError(
-            f"--out {args.out}: a {gan.data.kind} run's samples are CSV text; write them to a "
-            ".csv or .txt file, or leave out --out for stdout"
-        )
-    text = samples_csv(points, gan.data.columns)
-    if args.out:
-        genlab.gan.write_text(args.out, text)
-        if not args.quiet:
-            print(f"wrote {args.n:,} points to {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    line = gan.data.write_samples(args.out, points, args.label)
+    if line and not args.quiet:
+        print(line, file=sys.stderr)
     return 0
 
 
@@ -589,32 +555,6 @@ def parse_where(items: list[str] | None) -> dict[str, str] | None:
             raise ConfigError(f"--where {item!r}: write COLUMN=VALUE, e.g. --where cut=Ideal")
         out[name.strip()] = value.strip()
     return out
-
-
-def samples_csv(points: torch.Tensor, columns: list[str] | None = None) -> str:
-    """Points (N, C) or values (N,) as CSV text with a header row."""
-    values = points.detach().cpu()
-    if values.dim() == 1:
-        values = values.unsqueeze(1)
-    names = list(columns) if columns and len(columns) == values.shape[1] else None
-    if names is None:
-        names = (
-            ["value"]
-            if values.shape[1] == 1
-            else [f"column_{i + 1}" for i in range(values.shape[1])]
-        )
-    if not values.dtype.is_floating_point and values.shape[1] == 1:
-        # integers: one per line, no header, so `--from-file` reads them back
-        return "".join(f"{v}\n" for v in values[:, 0].tolist())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
-    if values.dtype.is_floating_point:
-        # 9 significant digits: exactly the float32 value, without float64 noise digits.
-        writer.writerows([[f"{v:.9g}" for v in row] for row in values.double().tolist()])
-    else:
-        writer.writerows(values.tolist())
-    return buffer.getvalue()
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -641,13 +581,7 @@ def run_export(args: argparse.Namespace) -> int:
     loader = (
         "torch.export.load(FILE).module()" if args.format == "export" else "torch.jit.load(FILE)"
     )
-    labels = " and labels (N,) int64" if gan.data.n_classes else ""
-    if gan.data.kind == "table":
-        labels = (
-            f" and conditions torch.zeros(N, {gan.data.condition_dim}) (none); it returns "
-            "codes (N, columns): numbers as they are, dates in seconds since 1970, categories "
-            "as level indices (the run's config.json lists the levels), NaN for an empty cell"
-        )
+    labels = gan.data.export_inputs()
     print(
         f"wrote {path} ({args.format}); load it with plain torch: {loader}, then call it "
         f"on noise torch.randn(N, {gan.config.latent_dim}){labels}"
@@ -663,9 +597,9 @@ def run_interpolate(args: argparse.Namespace) -> int:
     path, walks = genlab.gan.plot_interpolation(
         gan, args.out, steps=args.steps, walks=args.walks, seed=args.seed
     )
-    if gan.data.kind == "images":
-        print(f"wrote {path}: {args.walks} walks of {args.steps} images")
+    if not gan.data.text_samples:
+        print(f"wrote {path}: {args.walks} walks of {args.steps} {gan.data.sample_noun}")
         return 0
     print(f"wrote {path}; first walk:")
-    sys.stdout.write(samples_csv(walks[0], gan.data.columns))
+    sys.stdout.write(gan.data.samples_text(walks[0]))
     return 0

@@ -166,13 +166,7 @@ def sample(
 def sample_labels(run: GanRun, n: int, label: Any = None) -> torch.Tensor:
     """The class of each of ``n`` samples as :func:`sample` draws them: the asked class, the
     run's classes in turn (class-conditional), or -1 (unconditional)."""
-    if not run.data.n_classes:
-        if label is not None:
-            run.data.class_index(label)  # the one-line refusal
-        return torch.full((n,), -1, dtype=torch.int64)
-    if label is not None:
-        return torch.full((n,), run.data.class_index(label), dtype=torch.int64)
-    return run.data.labels_for(n)
+    return run.data.sample_labels(n, label)
 
 
 def write_images(path: str | Path, images: torch.Tensor, labels: torch.Tensor) -> Path:
@@ -293,27 +287,11 @@ def plot_interpolation(
     """Latent walks (:func:`interpolate_walks`) plotted over the real data (PNG ``out``);
     returns the path and the walks. A run whose model file holds no rows (a CSV run) has no
     real data to show: the plot then has the walks alone, on axes fitted to them."""
-    from genlab import plots
-
     if not isinstance(run, GanRun):
         run = load(run)
     points = interpolate_walks(run, steps, walks, seed)
-    if run.data.kind == "images":
-        classes = run.data.labels_for(walks).tolist() if run.data.n_classes else None
-        rows = [
-            (f"walk {i + 1}" if classes is None else run.data.class_label(classes[i]), walk)
-            for i, walk in enumerate(points)
-        ]
-        title = f"{walks} latent walks of {steps} steps: GAN on {run.data.name}"
-        return plots.plot_image_rows(rows, out, title, columns=steps), points
-    path = plots.plot_interpolation(
-        run.data.real_points(2000),
-        points,
-        out,
-        title=f"{walks} latent walks of {steps} steps: GAN on {run.data.name}",
-        columns=run.data.columns,
-    )
-    return path, points
+    title = f"{walks} latent walks of {steps} steps: GAN on {run.data.name}"
+    return run.data.plot_walks(points, out, title), points
 
 
 def interpolate_walks(

@@ -27,7 +27,10 @@ A new kind of data is one module holding a subclass of :class:`GanAdapter` and i
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,7 +40,10 @@ from torch import nn
 if TYPE_CHECKING:
     from genlab.config import GanConfig
 
-__all__ = ["GanAdapter", "GanData", "fingerprint"]
+__all__ = ["GanAdapter", "GanData", "fingerprint", "samples_csv"]
+
+#: File types CSV text may be written to.
+TEXT_SUFFIXES = ("", ".csv", ".txt")
 
 
 def fingerprint(values: torch.Tensor) -> str:
@@ -171,6 +177,61 @@ class GanAdapter:
         class, a table's ``where``)."""
         return samples
 
+    def sample_labels(self, n: int, label: Any = None) -> torch.Tensor:
+        """The class of each of ``n`` samples as :meth:`request_labels` asks for them: the
+        asked class, the data's classes in turn (class-conditional), or -1 (unconditional)."""
+        if not self.n_classes:
+            if label is not None:
+                self.class_index(label)  # the one-line refusal
+            return torch.full((n,), -1, dtype=torch.int64)
+        if label is not None:
+            return torch.full((n,), self.class_index(label), dtype=torch.int64)
+        return self.labels_for(n)
+
+    # ------------------------------------------------------------------ output
+
+    #: What one sample is called in messages.
+    sample_noun = "points"
+    #: Whether samples are text (CSV) at all (images are not).
+    text_samples = True
+
+    def samples_text(self, samples: Any) -> str:
+        """Samples (from :meth:`present`) as CSV text (default: :func:`samples_csv`)."""
+        return samples_csv(samples, getattr(self, "columns", None))
+
+    def write_samples(self, out: str | Path | None, samples: Any, label: Any = None) -> str:
+        """``gan sample``'s output: samples (from :meth:`present`) to the file ``out``, or
+        to stdout when None; returns a line for people (empty for stdout). ``label``: the
+        class asked for. A ConfigError (one line) for a file type the samples cannot be."""
+        from genlab.errors import ConfigError
+        from genlab.training.runs import atomic_write_bytes
+
+        if out is not None and Path(out).suffix.lower() not in TEXT_SUFFIXES:
+            raise ConfigError(
+                f"--out {out}: a {self.kind} run's samples are CSV text; write them "
+                "to a .csv or .txt file, or leave out --out for stdout"
+            )
+        text = self.samples_text(samples)
+        if out is None:
+            sys.stdout.write(text)
+            return ""
+        atomic_write_bytes(out, text.encode())
+        return f"wrote {len(samples):,} {self.sample_noun} to {out}"
+
+    def plot_walks(self, walks: torch.Tensor, out: str | Path, title: str) -> Path:
+        """Latent walks ``(walks, steps, ...)`` as a PNG ``out`` (default: points over up to
+        2,000 real ones, or alone where the model file holds no rows)."""
+        from genlab import plots
+
+        return plots.plot_interpolation(
+            self.real_points(2000), walks, out, title=title, columns=getattr(self, "columns", None)
+        )
+
+    def export_inputs(self) -> str:
+        """What an exported generator takes beside its noise, for people (default: labels
+        for a class-conditional one)."""
+        return " and labels (N,) int64" if self.n_classes else ""
+
     def support(self) -> nn.Module | None:
         """A module mapping decoded samples ``(N, ...)`` to a bool mask ``(N,)`` of those to
         keep (samples off the data are redrawn), or None: keep every sample."""
@@ -246,3 +307,29 @@ class GanAdapter:
 
 #: The name earlier versions used; the same class.
 GanData = GanAdapter
+
+
+def samples_csv(points: torch.Tensor, columns: list[str] | None = None) -> str:
+    """Points (N, C) or values (N,) as CSV text with a header row (whole numbers one per
+    line, no header, so ``--from-file`` reads them back)."""
+    values = points.detach().cpu()
+    if values.dim() == 1:
+        values = values.unsqueeze(1)
+    names = list(columns) if columns and len(columns) == values.shape[1] else None
+    if names is None:
+        names = (
+            ["value"]
+            if values.shape[1] == 1
+            else [f"column_{i + 1}" for i in range(values.shape[1])]
+        )
+    if not values.dtype.is_floating_point and values.shape[1] == 1:
+        return "".join(f"{v}\n" for v in values[:, 0].tolist())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    if values.dtype.is_floating_point:
+        # 9 significant digits: exactly the float32 value, without float64 noise digits.
+        writer.writerows([[f"{v:.9g}" for v in row] for row in values.double().tolist()])
+    else:
+        writer.writerows(values.tolist())
+    return buffer.getvalue()

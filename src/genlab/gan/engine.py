@@ -901,7 +901,7 @@ def interpolate(
     noise = ends[:, :1] + t * (ends[:, 1:] - ends[:, :1])  # (walks, steps, latent_dim)
     labels = None
     if data.n_classes:  # a class-conditional run: each walk within one class, in turn
-        labels = data.labels_for(walks).repeat_interleave(steps)
+        labels = data.labels_for(walks).repeat_interleave(steps, dim=0)
     points = generate(
         generator, data, noise=noise.reshape(walks * steps, -1), filtered=False, labels=labels
     )

@@ -462,6 +462,29 @@ class ImageGanData(GanAdapter):
             "judge": self.judge.describe(),
         }
 
+    sample_noun = "images"
+    text_samples = False
+
+    def write_samples(self, out: str | Path | None, samples: Any, label: Any = None) -> str:
+        """Images to a ``.png`` grid or an ``.npz`` of arrays (images and their classes)."""
+        if out is None:
+            raise ConfigError("images need --out FILE.png (a grid) or --out FILE.npz (arrays)")
+        from genlab.gan import write_images
+
+        path = write_images(out, samples, self.sample_labels(samples.shape[0], label))
+        return f"wrote {samples.shape[0]:,} images to {path}"
+
+    def plot_walks(self, walks: torch.Tensor, out: str | Path, title: str) -> Path:
+        """One row of images per walk, named by its class where the run has classes."""
+        from genlab import plots
+
+        classes = self.labels_for(len(walks)).tolist() if self.n_classes else None
+        rows = [
+            (f"walk {i + 1}" if classes is None else self.class_label(classes[i]), walk)
+            for i, walk in enumerate(walks)
+        ]
+        return plots.plot_image_rows(rows, out, title, columns=walks.shape[1])
+
     def real_points(self, n: int) -> torch.Tensor:
         """Up to ``n`` real test images (uint8), the run's classes in turn where it can."""
         images, labels, _, _ = self.test_part

@@ -379,6 +379,33 @@ class TableGanData(GanAdapter):
                     frame[spec.name] = _level_text(value, spec)
         return frame
 
+    sample_noun = "rows"
+
+    def samples_text(self, samples: Any) -> str:
+        """Rows (a :meth:`present` DataFrame, or decoded codes) as CSV text: the table's own
+        columns."""
+        frame = self.present(samples) if isinstance(samples, torch.Tensor) else samples
+        return frame.to_csv(index=False, lineterminator="\n")
+
+    def plot_walks(self, walks: torch.Tensor, out: str | Path, title: str) -> Path:
+        """Each number column's value along the walks (dates and categories are in the
+        printed rows)."""
+        from genlab import plots
+
+        frames = [self.present(walk) for walk in walks]
+        numeric = [s.name for s in self.codec.modelled if s.type in ("continuous", "integer")]
+        if not numeric:
+            raise ConfigError("this table has no number columns to draw walks of")
+        return plots.plot_table_walks(frames, numeric, out, title)
+
+    def export_inputs(self) -> str:
+        """Conditions beside the noise, and what comes out."""
+        return (
+            f" and conditions torch.zeros(N, {self.condition_dim}) (none); it returns codes "
+            "(N, columns): numbers as they are, dates in seconds since 1970, categories as "
+            "level indices (the run's config.json lists the levels), NaN for an empty cell"
+        )
+
     # ---------------------------------------------------------------- figures
 
     def _prepare_validation(self) -> None:
