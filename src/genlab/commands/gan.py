@@ -535,7 +535,7 @@ def run_sample(args: argparse.Namespace) -> int:
 
     gan = genlab.gan.load(args.run)
     where = parse_where(args.where)
-    if where and gan.data.kind != "table":
+    if where and not gan.data.takes_where:
         raise ConfigError("--where is for table runs (a CSV with categories, dates, ...)")
     points = gan.sample(args.n, seed=args.seed, label=args.label, where=where)
     line = gan.data.write_samples(args.out, points, args.label)

@@ -190,6 +190,8 @@ class GanAdapter:
 
     # ------------------------------------------------------------------ output
 
+    #: Whether samples can be asked for by column values (``--where``; tables).
+    takes_where = False
     #: What one sample is called in messages.
     sample_noun = "points"
     #: Whether samples are text (CSV) at all (images are not).

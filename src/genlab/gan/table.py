@@ -380,6 +380,7 @@ class TableGanData(GanAdapter):
         return frame
 
     sample_noun = "rows"
+    takes_where = True
 
     def samples_text(self, samples: Any) -> str:
         """Rows (a :meth:`present` DataFrame, or decoded codes) as CSV text: the table's own
