@@ -404,3 +404,22 @@ def test_figures_far_from_the_real_images_are_warnings() -> None:
     assert len(lines) == 2
     assert lines[0].startswith("recall 0.017 is far from the real images' 0.85")
     assert lines[1].startswith("fid_judge 120 is far from the real images' 0.4")
+
+
+def test_floors_use_images_the_judge_never_trained_on(fashion: Path, judge: Path) -> None:
+    """The real-images floors compare the judge's validation images (never trained on) with
+    the test images: none of the judge's training images is among them."""
+    from genlab.data.fashion_mnist import load_split, split_indices
+
+    loaded = load_judge(judge)
+    summary = json.loads((judge / "summary.json").read_text())
+    sizes = summary["splits"]
+    n = sizes["train"] + sizes["validation"]
+    trained_on, held_out = split_indices(n, sizes["validation"], sizes["seed"])
+    assert torch.equal(loaded.held_out, held_out)
+    data = ImageGanData(classes=range(10), conditional=False, judge=loaded, data_dir=str(fashion))
+    images, labels = data.floor_images()
+    all_images, all_labels = load_split(fashion, "train")
+    assert torch.equal(images, all_images[held_out]) and torch.equal(labels, all_labels[held_out])
+    assert not set(held_out.tolist()) & set(trained_on.tolist())
+    assert set(data.floors) >= {"fid_judge", "precision", "recall"}

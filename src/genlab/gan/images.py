@@ -24,8 +24,9 @@
   the validation part during training), ``kid_judge`` ± ``kid_judge_se``, ``precision`` /
   ``recall``, ``classes_found`` / ``min_class_share`` / ``share_<class>``, and for
   conditional runs ``class_fidelity`` and ``fidelity_<class>``. Each has a floor
-  (``floor_<figure>``): the same figure for real training images against the real test
-  images (for fidelity: the judge's accuracy on the real test images of that class).
+  (``floor_<figure>``): the same figure for real training images that the judge never
+  trained on (its validation split) against the real test images (for fidelity: the
+  judge's accuracy on the real test images of that class).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ __all__ = [
 VALIDATION_IMAGES = 5_000
 #: Seed of that split.
 SPLIT_SEED = 0
-#: Real training images compared with the test images for the floors.
+#: Real training images (those the judge never trained on) compared with the test images
+#: for the floors.
 FLOOR_IMAGES = 10_000
 #: The book's job in :data:`genlab.book.BOOK`.
 BOOK_IMAGES = "gan-fashion"
@@ -411,12 +413,13 @@ class ImageGanData(GanAdapter):
 
     @cached_property
     def floors(self) -> dict[str, float]:
-        """Each figure for real images: up to 10,000 training images (train part, seeded)
-        against the test images; for fidelity, the judge's accuracy on the test images."""
-        images, labels = self.train_part
+        """Each figure for real images: up to 10,000 training images the judge never trained
+        on (its validation split; seeded) against the test images; for fidelity, the judge's
+        accuracy on the test images."""
+        images, labels = self.floor_images()
         pick = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(1))
         pick = pick[:FLOOR_IMAGES]
-        features, predicted = self.judge.features_and_labels(self.decode(images[pick]))
+        features, predicted = self.judge.features_and_labels(images[pick])
         _, test_labels, test_features, test_predicted = self.test_part
         out = self._pair_figures(test_features, features)
         coverage = self._class_figures(predicted, labels[pick])
@@ -427,6 +430,19 @@ class ImageGanData(GanAdapter):
             for c in self.classes:
                 out[f"fidelity_{class_key(c)}"] = accuracy[f"fidelity_{class_key(c)}"]
         return out
+
+    def floor_images(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Real images for the floors, uint8 ``(N, 28, 28)`` and labels: the training images
+        the judge never trained on (a judge that trained on them would rate them too well).
+        A judge whose run does not record its split: the GAN's train part, as before."""
+        held_out = self.judge.held_out
+        if held_out is None:
+            images, labels = self.train_part
+            return self.decode(images), labels
+        images, labels = load_split(self._folder(), "train")
+        if int(held_out.max()) >= images.shape[0]:
+            raise DataError("the judge was trained on other training files than these")
+        return self._keep(images[held_out], labels[held_out])
 
     def warnings(self, metrics: dict[str, Any]) -> list[str]:
         """Classes the samples almost lack (mode collapse)."""

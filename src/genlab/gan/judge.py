@@ -72,6 +72,9 @@ class Judge:
     digest: str
     class_names: tuple[str, ...]
     test_accuracy: float | None
+    #: indices of the training images the judge never trained on (its validation split),
+    #: for the floors; None when its run does not record its split
+    held_out: torch.Tensor | None = None
 
     def describe(self) -> dict[str, object]:
         """What ``summary.json`` records about the judge."""
@@ -135,7 +138,20 @@ def load_judge(path: str | Path, expect_digest: str | None = None) -> Judge:
         digest=digest,
         class_names=run.class_names,
         test_accuracy=None if accuracy is None else float(accuracy),
+        held_out=_held_out(run.summary.get("splits") or {}),
     )
+
+
+def _held_out(splits: dict[str, object]) -> torch.Tensor | None:
+    """The judge's validation images (indices into the training file), from its recorded
+    split: sizes and seed, drawn as the classifier drew them."""
+    from genlab.data.fashion_mnist import split_indices
+
+    try:
+        train, val, seed = (int(splits[k]) for k in ("train", "validation", "seed"))  # type: ignore[call-overload]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return split_indices(train + val, val, seed)[1]
 
 
 def train_judge(
