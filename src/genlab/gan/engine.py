@@ -84,18 +84,11 @@ MAX_FRAMES = 60
 
 
 def build_networks(config: GanConfig, dim: int, n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
-    """The MLP pair for data ``dim`` wide, or for 28x28 images (``dim`` 784) the pair that
-    :class:`~genlab.gan.images.ImageGanData` builds (``n_classes`` > 0: class-conditional).
-    Kept for callers outside the engine; the engine asks the adapter
-    (:meth:`GanAdapter.build_networks`)."""
-    if dim == IMAGE_PIXELS and config.architecture == "conv":
-        from genlab.gan.images import image_networks
-
-        return image_networks(config, n_classes)
-    if config.architecture == "conv":
-        raise ConfigError(f"--architecture conv is for 28x28 images, not data {dim} wide")
+    """The MLP pair for data ``dim`` wide (:meth:`GanAdapter.build_networks`), for callers
+    outside the engine. The engine asks each kind's adapter, which builds its own networks
+    (the image kind its conv pair)."""
     if n_classes:
-        raise ConfigError("a class-conditional GAN needs --architecture conv")
+        raise ConfigError("a class-conditional GAN is built by its kind's adapter")
     shell = GanAdapter()
     shell.dim = dim
     return shell.build_networks(config)
