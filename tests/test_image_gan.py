@@ -18,6 +18,7 @@ from genlab.errors import ConfigError, RunFileError
 from genlab.gan.images import (
     ImageDecoder,
     ImageGanData,
+    class_key,
     kmeans,
     parse_class,
     parse_classes,
@@ -294,21 +295,20 @@ def test_book_preset_is_the_books_gan(fashion: Path, judge: Path, tmp_path: Path
 
 
 def test_unconditional_runs_are_self_conditioned_and_conditional_ones_use_the_classes() -> None:
-    from genlab.gan.engine import build_networks
-    from genlab.gan.images import DEFAULT_CLUSTERS, _base_config, recommended_config
+    from genlab.gan.images import DEFAULT_CLUSTERS, _base_config, image_networks, recommended_config
 
     plain, conditional = recommended_config("genlab"), recommended_config("genlab", True)
     assert _base_config("genlab", {"conditional": True}) == conditional
     assert _base_config("genlab", {}) == plain
     assert (plain.clusters, conditional.clusters) == (DEFAULT_CLUSTERS, 0)
     assert plain.with_(clusters=0) == conditional  # otherwise the same measured settings
-    g_plain, d_plain = build_networks(plain, 784)
-    g_conditional, d_conditional = build_networks(conditional, 784, n_classes=10)
+    g_plain, d_plain = image_networks(plain, 0)
+    g_conditional, d_conditional = image_networks(conditional, 10)
     assert g_plain.embed.num_embeddings == d_plain.embed.num_embeddings == DEFAULT_CLUSTERS
     assert g_conditional.embed.num_embeddings == d_conditional.embed.num_embeddings == 10
     assert d_plain.features[0].out_channels == d_conditional.features[0].out_channels == 64
     custom = plain.with_(d_width=16, clusters=0)
-    g_custom, d_custom = build_networks(custom, 784)
+    g_custom, d_custom = image_networks(custom, 0)
     assert d_custom.features[0].out_channels == 16 and g_custom.embed is None
 
 
@@ -423,3 +423,23 @@ def test_floors_use_images_the_judge_never_trained_on(fashion: Path, judge: Path
     assert torch.equal(images, all_images[held_out]) and torch.equal(labels, all_labels[held_out])
     assert not set(held_out.tolist()) & set(trained_on.tolist())
     assert set(data.floors) >= {"fid_judge", "precision", "recall"}
+
+
+def test_recall_per_class_finds_where_the_generator_is_thin(fashion: Path, judge: Path) -> None:
+    """Samples that leave one class out reach none of that class's real images: its
+    recall_<class> falls to about 0 while the others stay, and a warning names it."""
+    loaded = load_judge(judge)
+    data = ImageGanData(classes=range(10), conditional=False, judge=loaded, data_dir=str(fashion))
+    images, labels = split_train(fashion, part="validation")
+    features, _ = loaded.features_and_labels(images)
+    test_images, test_labels, test_features, _ = data.test_part
+    fake = test_features[test_labels != 3]  # every class but dress
+    figures = data._pair_figures(test_features, fake, test_labels)
+    assert figures["recall_dress"] < 0.3
+    others = [figures[f"recall_{class_key(c)}"] for c in range(10) if c != 3]
+    assert min(others) == 1.0  # each real image is its own fake neighbour
+    floors = {
+        f"floor_{k}": v for k, v in data._pair_figures(test_features, features, test_labels).items()
+    }
+    warnings = data.warnings({**figures, **floors, "min_class_share": 0.08})
+    assert any("Dress" in w and "recall per class" in w for w in warnings)

@@ -67,7 +67,6 @@ def test_a_short_self_conditioned_run_beats_an_untrained_generator(
     judge: Path, tmp_path: Path
 ) -> None:
     """genlab's unconditional default (self-conditioned on k-means clusters), two epochs."""
-    from genlab.gan.engine import build_networks
 
     out = tmp_path / "fg"
     args = ["gan", "train", "fashion", "--classes", "trouser,sneaker,bag", "--epochs", "2"]
@@ -78,7 +77,7 @@ def test_a_short_self_conditioned_run_beats_an_untrained_generator(
     run = genlab.gan.load(out)
     assert run.config.clusters > 0 and "self-conditioned" in run.data.name
     torch.manual_seed(0)
-    untrained = build_networks(run.config, 784)[0].eval()
+    untrained = run.data.build_networks(run.config)[0].eval()
     samples = generate(untrained, run.data, 2000, seed=final_noise_seed(0))
     baseline = run.data.test_figures(samples)
     assert trained["fid_judge"] < 0.4 * baseline["fid_judge"]

@@ -29,6 +29,7 @@ __all__ = [
     "class_shares",
     "frechet_distance",
     "kernel_distance",
+    "precision_and_recalled",
     "precision_recall",
 ]
 
@@ -175,15 +176,15 @@ def _kth_radii(x: torch.Tensor, k: int, chunk: int) -> torch.Tensor:
     return radii
 
 
-def _inside_share(
+def _inside(
     points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int
-) -> float:
-    """Share of ``points`` within ``radii`` of at least one of ``centres``."""
-    inside = 0
+) -> torch.Tensor:
+    """Whether each of ``points`` lies within ``radii`` of at least one of ``centres`` (N,)."""
+    inside = torch.zeros(len(points), dtype=torch.bool)
     for start in range(0, len(points), chunk):
         dist = torch.cdist(points[start : start + chunk], centres)
-        inside += int((dist <= radii[None, :]).any(dim=1).sum())
-    return inside / len(points)
+        inside[start : start + chunk] = (dist <= radii[None, :]).any(dim=1)
+    return inside
 
 
 def precision_recall(
@@ -209,16 +210,23 @@ def precision_recall(
         DataError: A set is not 2-D, has ``k`` rows or fewer, or the widths differ.
         ConfigError: ``k < 1`` or ``chunk < 1``.
     """
+    precision, reached = precision_and_recalled(real, fake, k=k, chunk=chunk)
+    return precision, float(reached.double().mean())
+
+
+def precision_and_recalled(
+    real: torch.Tensor, fake: torch.Tensor, *, k: int = 3, chunk: int = 2048
+) -> tuple[float, torch.Tensor]:
+    """:func:`precision_recall`'s precision, and which real points the fake set reaches
+    (``(N,)`` bool: inside at least one fake point's ball). Recall is that mask's mean; its
+    mean over one class's real points is the class's recall: where the generator is thin."""
     if k < 1 or chunk < 1:
         raise ConfigError(f"precision/recall needs k >= 1 and chunk >= 1; got {k}, {chunk}")
     real, fake = _pair(real, fake, ("real", "fake"), min_rows=k + 1)
     real = real.to(torch.float32).contiguous()
     fake = fake.to(torch.float32).contiguous()
-    real_radii = _kth_radii(real, k, chunk)
-    fake_radii = _kth_radii(fake, k, chunk)
-    precision = _inside_share(fake, real, real_radii, chunk)
-    recall = _inside_share(real, fake, fake_radii, chunk)
-    return precision, recall
+    precision = float(_inside(fake, real, _kth_radii(real, k, chunk), chunk).double().mean())
+    return precision, _inside(real, fake, _kth_radii(fake, k, chunk), chunk)
 
 
 def _labels(x: torch.Tensor, n_classes: int, what: str) -> torch.Tensor:

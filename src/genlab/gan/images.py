@@ -22,7 +22,8 @@
   one (:meth:`~genlab.models.image_gan.ConvGenerator.split_noise`).
 * **Figures** come from the judge (:mod:`genlab.gan.judge`): ``fid_judge`` (monitored, on
   the validation part during training), ``kid_judge`` ± ``kid_judge_se``, ``precision`` /
-  ``recall``, ``classes_found`` / ``min_class_share`` / ``share_<class>``, and for
+  ``recall`` and ``recall_<class>`` (the share of the class's real test images the samples
+  reach), ``classes_found`` / ``min_class_share`` / ``share_<class>``, and for
   conditional runs ``class_fidelity`` and ``fidelity_<class>``. Each has a floor
   (``floor_<figure>``): the same figure for real training images that the judge never
   trained on (its validation split) against the real test images (for fidelity: the
@@ -389,23 +390,34 @@ class ImageGanData(GanAdapter):
             out["class_fidelity"] = class_figures["class_fidelity"]
         return out
 
-    def _pair_figures(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+    def _pair_figures(
+        self, real: torch.Tensor, fake: torch.Tensor, real_labels: torch.Tensor | None = None
+    ) -> dict[str, float]:
+        """fid_judge, kid_judge, precision and recall; with ``real_labels`` (the real
+        images' true classes) also ``recall_<class>``: the share of that class's real images
+        the samples reach (where the generator is thin)."""
         kid, kid_se = figures.kernel_distance(real, fake, seed=KID_SEED)
-        precision, recall = figures.precision_recall(real, fake)
-        return {
+        precision, reached = figures.precision_and_recalled(real, fake)
+        out = {
             "fid_judge": figures.frechet_distance(real, fake),
             "kid_judge": kid,
             "kid_judge_se": kid_se,
             "precision": precision,
-            "recall": recall,
+            "recall": float(reached.double().mean()),
         }
+        if real_labels is not None:
+            for c in self.classes:
+                mine = reached[real_labels == c]
+                if mine.numel():
+                    out[f"recall_{class_key(c)}"] = float(mine.double().mean())
+        return out
 
     def test_figures(self, samples: torch.Tensor) -> dict[str, float]:
         """Every reported figure of the samples against the test part, each with its floor
         (real training images against the test images)."""
         features, predicted = self.judge.features_and_labels(samples)
-        _, _, test_features, _ = self.test_part
-        out = self._pair_figures(test_features, features)
+        _, test_labels, test_features, _ = self.test_part
+        out = self._pair_figures(test_features, features, test_labels)
         requested = self.labels_for(samples.shape[0]) if self.conditional else None
         out.update(self._class_figures(predicted, requested))
         out.update({f"floor_{k}": v for k, v in self.floors.items()})
@@ -421,7 +433,7 @@ class ImageGanData(GanAdapter):
         pick = pick[:FLOOR_IMAGES]
         features, predicted = self.judge.features_and_labels(images[pick])
         _, test_labels, test_features, test_predicted = self.test_part
-        out = self._pair_figures(test_features, features)
+        out = self._pair_figures(test_features, features, test_labels)
         coverage = self._class_figures(predicted, labels[pick])
         out["min_class_share"] = coverage["min_class_share"]
         accuracy = self._class_figures(test_predicted, test_labels)
@@ -464,6 +476,18 @@ class ImageGanData(GanAdapter):
                     f"{key} {value:.3g} is far from the real images' {real:.3g} ({what}): "
                     "the samples are not yet like the data; train longer or check the settings"
                 )
+        thin = [
+            f"{CLASS_NAMES[c]} {metrics[key]:.2f} (real {metrics[f'floor_{key}']:.2f})"
+            for c in self.classes
+            if (key := f"recall_{class_key(c)}") in metrics
+            and f"floor_{key}" in metrics
+            and metrics[key] < 0.5 * metrics[f"floor_{key}"]
+        ]
+        if thin and len(self.classes) > 1:
+            out.append(
+                "the samples reach under half as many real images of these classes as real "
+                f"images do (recall per class): {', '.join(thin)}"
+            )
         return out
 
     # ------------------------------------------------------------------ description
