@@ -51,7 +51,7 @@ from image_gan_book import BATCH, BOOK_DIR, CACHE, EPOCHS, LATENT, PilFashion, b
 import genlab.gan
 from genlab.gan.engine import VALIDATION_NOISE_OFFSET, final_noise_seed, latent_noise
 from genlab.gan.images import ImageGanData, make_image_gan_data, recommended_config, split_train
-from genlab.gan.judge import default_judge_dir, train_judge
+from genlab.gan.judge import SECOND_JUDGE, default_judge_dir, train_judge
 
 FINAL = 10_000
 VALIDATION_SAMPLES = 2_000
@@ -186,7 +186,10 @@ def main() -> None:
     all_cores = torch.get_num_threads()  # torch's default, what a user's run gets
     torch.set_num_threads(args.threads)
     judge = train_judge(default_judge_dir())
-    data = make_image_gan_data(judge=judge)
+    second = train_judge(
+        default_judge_dir(*SECOND_JUDGE), model=SECOND_JUDGE[0], seed=SECOND_JUDGE[1]
+    )
+    data = make_image_gan_data(judge=judge, second_judge=second)
     todo = {"all": PART_NAMES, "emit": ()}.get(args.part, (args.part,))
     for part in todo:
         if part == "genlab":

@@ -443,3 +443,25 @@ def test_recall_per_class_finds_where_the_generator_is_thin(fashion: Path, judge
     }
     warnings = data.warnings({**figures, **floors, "min_class_share": 0.08})
     assert any("Dress" in w and "recall per class" in w for w in warnings)
+
+
+def test_a_second_judge_counts_the_classes_again(
+    fashion: Path, judge: Path, tmp_path: Path
+) -> None:
+    """A second judge (another architecture and seed) gives second_share_<class> and
+    second_min_class_share for the samples and the real images; the run keeps it, and
+    gan eval reloads it (a changed file is refused)."""
+    second = train_judge(tmp_path / "second", fashion, quiet=True, model="mlp", seed=1,
+                         epochs=3, patience=None)  # fmt: skip
+    out = tmp_path / "run"
+    args = ["gan", "train", "fashion", "--data-dir", str(fashion), "--judge", str(judge),
+            "--second-judge", str(second), "--out", str(out), *QUICK]  # fmt: skip
+    assert main(args) == 0
+    metrics = json.loads((out / "summary.json").read_text())["metrics"]
+    shares = [metrics[f"second_share_{class_key(c)}"] for c in range(10)]
+    assert sum(shares) == pytest.approx(1.0) and min(shares) == metrics["second_min_class_share"]
+    assert "floor_second_min_class_share" in metrics  # on images it never trained on
+    assert genlab.gan.evaluate(out)["second_min_class_share"] == metrics["second_min_class_share"]
+    (second / "model.pt").write_bytes((second / "model.pt").read_bytes() + b"x")
+    with pytest.raises(RunFileError, match="has changed"):
+        genlab.gan.load(out)

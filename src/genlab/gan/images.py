@@ -48,7 +48,7 @@ from genlab.data.fashion_mnist import CLASS_NAMES, find_data_dir, load_split, sp
 from genlab.errors import ConfigError, DataError, GenlabError, RunFileError
 from genlab.evaluation import image_figures as figures
 from genlab.gan.adapter import GanAdapter
-from genlab.gan.judge import Judge, default_judge_dir, load_judge, train_judge
+from genlab.gan.judge import SECOND_JUDGE, Judge, default_judge_dir, load_judge, train_judge
 from genlab.gan.registry import DataKind
 
 __all__ = [
@@ -232,8 +232,10 @@ class ImageGanData(GanAdapter):
         judge: Judge,
         data_dir: str | None = None,
         clusters: int = 0,
+        second_judge: Judge | None = None,
     ) -> None:
         self.classes = tuple(int(c) for c in classes)
+        self.second_judge = second_judge
         self.conditional = bool(conditional)
         self.clusters = int(clusters)
         self.n_classes = len(CLASS_NAMES) if conditional else 0
@@ -420,7 +422,19 @@ class ImageGanData(GanAdapter):
         out = self._pair_figures(test_features, features, test_labels)
         requested = self.labels_for(samples.shape[0]) if self.conditional else None
         out.update(self._class_figures(predicted, requested))
+        out.update(self._second_opinion(samples))
         out.update({f"floor_{k}": v for k, v in self.floors.items()})
+        return out
+
+    def _second_opinion(self, images: torch.Tensor) -> dict[str, float]:
+        """The class shares again, by the second judge (another architecture and seed):
+        ``second_share_<class>`` and ``second_min_class_share`` (none without one)."""
+        if self.second_judge is None:
+            return {}
+        _, predicted = self.second_judge.features_and_labels(images)
+        shares = self._class_figures(predicted, None)
+        out = {"second_min_class_share": shares["min_class_share"]}
+        out.update({f"second_{k}": v for k, v in shares.items() if k.startswith("share_")})
         return out
 
     @cached_property
@@ -436,6 +450,14 @@ class ImageGanData(GanAdapter):
         out = self._pair_figures(test_features, features, test_labels)
         coverage = self._class_figures(predicted, labels[pick])
         out["min_class_share"] = coverage["min_class_share"]
+        if self.second_judge is not None:  # on the images it never trained on
+            held_out = self.second_judge.held_out
+            if held_out is not None:
+                everything, every_label = load_split(self._folder(), "train")
+                second = self._keep(everything[held_out], every_label[held_out])[0]
+            else:
+                second = images[pick]
+            out["second_min_class_share"] = self._second_opinion(second)["second_min_class_share"]
         accuracy = self._class_figures(test_predicted, test_labels)
         if self.conditional:
             out["class_fidelity"] = accuracy["class_fidelity"]
@@ -459,12 +481,14 @@ class ImageGanData(GanAdapter):
     def warnings(self, metrics: dict[str, Any]) -> list[str]:
         """Classes the samples almost lack (mode collapse)."""
         out: list[str] = []
-        share = metrics.get("min_class_share")
-        if share is not None and share < 0.02 and len(self.classes) > 1:
-            out.append(
-                f"the judge finds some classes in under 2% of the samples (smallest share "
-                f"{share:.1%}): the generator leaves parts of the data out (mode collapse)"
-            )
+        for key, who in (("min_class_share", "the judge"), ("second_min_class_share",
+                                                            "the second judge")):  # fmt: skip
+            share = metrics.get(key)
+            if share is not None and share < 0.02 and len(self.classes) > 1:
+                out.append(
+                    f"{who} finds some classes in under 2% of the samples (smallest share "
+                    f"{share:.1%}): the generator leaves parts of the data out (mode collapse)"
+                )
         for key, what, worse in FAR_FROM_REAL:
             value, real = metrics.get(key), metrics.get(f"floor_{key}")
             if value is None or real is None:
@@ -547,6 +571,8 @@ class ImageGanData(GanAdapter):
             "clusters": self.clusters,
             "judge": str(self.judge.folder),
             "judge_sha256": self.judge.digest,
+            "second_judge": None if self.second_judge is None else str(self.second_judge.folder),
+            "second_judge_sha256": None if self.second_judge is None else self.second_judge.digest,
             "data_dir": self.data_dir,
             "book_reference": self.book_reference,
         }
@@ -558,12 +584,16 @@ class ImageGanData(GanAdapter):
             raise RunFileError("the stored GAN data is not Fashion-MNIST images")
         try:
             judge = load_judge(values["judge"], expect_digest=values["judge_sha256"])
+            second = values.get("second_judge")
+            if second is not None:
+                second = load_judge(second, expect_digest=values["second_judge_sha256"])
             return cls(
                 classes=[int(c) for c in values["classes"]],
                 conditional=bool(values["conditional"]),
                 judge=judge,
                 data_dir=values.get("data_dir"),
                 clusters=int(values.get("clusters", 0)),
+                second_judge=second,
             )
         except GenlabError:
             raise
@@ -619,10 +649,13 @@ def make_image_gan_data(
     judge: str | Path | None = None,
     data_dir: str | Path | None = None,
     clusters: int = 0,
+    second_judge: str | Path | None = None,
 ) -> ImageGanData:
     """The ``fashion`` data: ``classes`` (names or indices; default all ten), class-
     conditional or not (or self-conditioned on ``clusters`` k-means clusters), judged by
-    ``judge`` (a classifier run; default: genlab's cached CNN, trained on first use)."""
+    ``judge`` (a classifier run; default: genlab's cached CNN, trained on first use) and
+    counted again by ``second_judge`` (default: genlab's cached MLP of seed 1 when ``judge``
+    is the default one; none beside a ``judge`` of your own unless you give one)."""
     chosen = parse_classes(classes)
     if conditional and clusters:  # before any judge is trained
         raise ConfigError(
@@ -632,17 +665,21 @@ def make_image_gan_data(
         raise ConfigError("a class-conditional GAN needs at least two classes")
     find_data_dir(data_dir)  # a clear error before any judge is trained
     folder = judge if judge is not None else train_judge(default_judge_dir(), data_dir)
+    if second_judge is None and judge is None:
+        model, seed = SECOND_JUDGE
+        second_judge = train_judge(default_judge_dir(model, seed), data_dir, model=model, seed=seed)
     return ImageGanData(
         classes=chosen,
         conditional=conditional,
         judge=load_judge(folder),
         data_dir=None if data_dir is None else str(data_dir),
         clusters=clusters,
+        second_judge=None if second_judge is None else load_judge(second_judge),
     )
 
 
 #: The Python API's options of ``fashion`` (the CLI flags' dests).
-OPTIONS = ("conditional", "classes", "judge", "data_dir")
+OPTIONS = ("conditional", "classes", "judge", "second_judge", "data_dir")
 
 
 def _add_flags(parser: argparse.ArgumentParser) -> None:
@@ -664,6 +701,13 @@ def _add_flags(parser: argparse.ArgumentParser) -> None:
         metavar="RUN",
         help="the 10-class classifier run that scores the images (default: genlab's CNN, "
         "trained once on the training images and cached)",
+    )
+    group.add_argument(
+        "--second-judge",
+        metavar="RUN",
+        help="another 10-class classifier run that counts the classes again (default: "
+        "genlab's MLP of seed 1, trained once and cached, when --judge is the default; "
+        "none beside your own --judge unless given)",
     )
     group.add_argument("--data-dir", metavar="DIR", help="folder with the Fashion-MNIST files")
 

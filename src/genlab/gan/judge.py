@@ -15,6 +15,11 @@ it) and cached in
 ``~/.cache/genlab/judges/cnn-seed0`` on Linux). ``--judge RUN`` takes any 10-class genlab
 classifier run instead. A run's ``summary.json`` names the judge by folder and by the
 SHA-256 of its model file; ``gan eval`` refuses a judge whose file has changed since.
+
+A **second judge** of another architecture and seed (genlab's MLP, seed 1, the same
+settings: ``judges/mlp-seed1``) counts the classes again (``second_share_<class>``): a
+generator that fools one judge only is not diverse, and the classes one judge confuses are
+where a generator can be thin unseen.
 """
 
 from __future__ import annotations
@@ -30,12 +35,23 @@ from torch import nn
 
 from genlab.errors import ConfigError, RunFileError
 
-__all__ = ["JUDGE_BATCH", "Judge", "default_judge_dir", "file_digest", "load_judge", "train_judge"]
+__all__ = [
+    "JUDGE_BATCH",
+    "SECOND_JUDGE",
+    "Judge",
+    "default_judge_dir",
+    "file_digest",
+    "load_judge",
+    "train_judge",
+]
 
 #: Images through the judge at once.
 JUDGE_BATCH = 2048
 #: Seed of the default judge.
 JUDGE_SEED = 0
+#: The default judge's model, and the second judge's (another architecture, another seed).
+JUDGE_MODEL = "cnn"
+SECOND_JUDGE = ("mlp", 1)
 #: The default judge's settings beyond genlab's CNN defaults: at most 20 epochs, and an
 #: improvement of the validation loss counts from 1e-4 (with the learning rate decayed to
 #: nothing, ever smaller improvements would otherwise keep it training for 100 epochs).
@@ -43,15 +59,15 @@ JUDGE_SEED = 0
 JUDGE_SETTINGS: dict[str, object] = {"epochs": 20, "min_delta": 1e-4, "threads": 0}
 
 
-def default_judge_dir() -> Path:
-    """Where the default judge is cached: ``GENLAB_CACHE_DIR/judges/cnn-seed0`` or the user
-    cache folder's ``genlab/judges/cnn-seed0``."""
+def default_judge_dir(model: str = JUDGE_MODEL, seed: int = JUDGE_SEED) -> Path:
+    """Where a default judge is cached: ``GENLAB_CACHE_DIR/judges/MODEL-seedN`` or the user
+    cache folder's ``genlab/judges/MODEL-seedN`` (default: the CNN of seed 0)."""
     env = os.environ.get("GENLAB_CACHE_DIR")
     if env:
-        return Path(env) / "judges" / f"cnn-seed{JUDGE_SEED}"
+        return Path(env) / "judges" / f"{model}-seed{seed}"
     import pooch
 
-    return Path(pooch.os_cache("genlab")) / "judges" / f"cnn-seed{JUDGE_SEED}"
+    return Path(pooch.os_cache("genlab")) / "judges" / f"{model}-seed{seed}"
 
 
 def file_digest(path: Path) -> str:
@@ -159,27 +175,29 @@ def train_judge(
     data_dir: str | Path | None = None,
     *,
     quiet: bool = False,
+    model: str = JUDGE_MODEL,
+    seed: int = JUDGE_SEED,
     **settings: object,
 ) -> Path:
-    """Train the default judge (genlab's CNN, seed 0) into ``folder`` (default:
-    :func:`default_judge_dir`) unless it is there already; returns the folder. ``settings``
-    change the classifier's settings (tests use fewer epochs)."""
+    """Train a judge (default: genlab's CNN, seed 0; :data:`SECOND_JUDGE` for the second)
+    into ``folder`` (default: :func:`default_judge_dir`) unless it is there already; returns
+    the folder. ``settings`` change the classifier's settings (tests use fewer epochs)."""
     from genlab import classify
 
-    folder = Path(folder) if folder is not None else default_judge_dir()
+    folder = Path(folder) if folder is not None else default_judge_dir(model, seed)
     if (folder / "model.pt").exists():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     if not quiet:
         sys.stderr.write(
-            "training genlab's judge once (a CNN classifier on the training images; a few "
-            f"minutes) into {folder}\n"
+            f"training genlab's judge once (a {model.upper()} classifier on the training "
+            f"images; a few minutes) into {folder}\n"
         )
     given_dir = None if data_dir is None else str(data_dir)
-    options = {"seed": JUDGE_SEED, "data_dir": given_dir, **JUDGE_SETTINGS, **settings}
+    options = {"seed": seed, "data_dir": given_dir, **JUDGE_SETTINGS, **settings}
     classify.train(
         "multiclass",
-        "cnn",
+        model,
         out=folder,
         quiet=quiet,
         overwrite=True,
