@@ -51,9 +51,11 @@ bench: setup data
 	$(PY) bench/table_gan.py --part ctgan --seeds 0
 	$(PY) bench/table_gan.py --part tvae --seeds 0
 	$(PY) bench/table_gan.py --part emit
+	$(PY) bench/table_scale.py
 	$(PY) bench/distributed.py
 	$(PY) bench/image_gan_book.py --threads 1
 	$(PY) bench/image_gan.py --threads 1
+	$(PY) bench/loop_times.py
 	$(PY) bench/table.py --write
 
 clean:

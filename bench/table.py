@@ -364,6 +364,14 @@ ROWS: tuple[Row, ...] = (
         args="--part SIDE for each side (its docstring; make bench), then --part emit",
     ),
     Row(
+        "loop_times",
+        "`make quicktest`: the quick test loop, `{command}`",
+        "seconds of the whole run ({tests_passed:,} tests), nothing else running (target: "
+        "{target_seconds} s)",
+        "-",
+        "**{quicktest_seconds:.0f}**",
+    ),
+    Row(
         "distributed",
         "torchrun, 10-class `{model}`, {epochs} epochs, batch {batch_size}",
         "training images per second of whole epochs (training pass, validation, checkpoint), "

@@ -63,6 +63,7 @@ def _torchrun(*args: str, nproc: int = 2) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # multi-process, notebook or kill-and-resume: in CI, not the quick loop
 def test_two_process_classifier(tiny_fashion: Path, tmp_path: Path) -> None:
     common = [
         "classify",
@@ -126,6 +127,7 @@ def test_torchrun_refuses_an_uneven_batch_at_once(
     assert "multiple of the number of processes" in " ".join(capsys.readouterr().out.split())
 
 
+@pytest.mark.slow  # multi-process, notebook or kill-and-resume: in CI, not the quick loop
 def test_two_process_gan(tmp_path: Path) -> None:
     common = [
         "gan",
@@ -147,6 +149,7 @@ def test_two_process_gan(tmp_path: Path) -> None:
     assert abs(summary["metrics"]["js"] - single["metrics"]["js"]) <= 0.01
 
 
+@pytest.mark.slow  # multi-process, notebook or kill-and-resume: in CI, not the quick loop
 def test_two_process_curve_gan(tmp_path: Path) -> None:
     result = torchrun(
         "gan",
@@ -168,6 +171,7 @@ def test_two_process_curve_gan(tmp_path: Path) -> None:
     assert summary["epochs_run"] == 6 and "relation_nrmse" in summary["metrics"]
 
 
+@pytest.mark.slow  # multi-process, notebook or kill-and-resume: in CI, not the quick loop
 def test_two_process_conditional_image_gan(tmp_path: Path) -> None:
     from genlab.gan.judge import train_judge
     from tests.conftest import write_fashion

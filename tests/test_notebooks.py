@@ -43,6 +43,7 @@ def test_notebook_is_committed_clean(path: Path) -> None:
     assert last["cell_type"] == "markdown" and "What to try next" in "".join(last["source"])
 
 
+@pytest.mark.slow  # multi-process, notebook or kill-and-resume: in CI, not the quick loop
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fashion = write_fashion(tmp_path / "fashion", n_train=600, n_test=200)

@@ -198,6 +198,7 @@ def test_diverging_cli_run_exits_nonzero(
     assert rc == 3 and "training diverged at epoch" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # multi-process, notebook or kill-and-resume: in CI, not the quick loop
 def test_gan_sigkill_then_resume_is_bit_identical(tmp_path: Path) -> None:
     args = [
         "gan",

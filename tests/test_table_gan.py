@@ -276,6 +276,7 @@ def test_python_api_takes_and_gives_dataframes(tmp_path: Path) -> None:
     assert 0 < figures["quality"] <= 1
 
 
+@pytest.mark.slow  # multi-process, notebook or kill-and-resume: in CI, not the quick loop
 def test_two_process_table_gan(table_csv: Path, tmp_path: Path) -> None:
     """torchrun, two CPU processes: one run folder, ranks in step, the same figures' keys."""
     import json
