@@ -318,10 +318,12 @@ ROWS: tuple[Row, ...] = (
         "table_gan",
         "`gan train csv`: your own table, {rows.diamonds.train_rows:,} rows of diamonds",
         "SDMetrics quality (column shapes and pair trends) on {rows.diamonds.test_rows:,} "
-        "held-out rows, over seeds (other real rows: {rows.diamonds.real.quality.mean:.3f})",
+        "held-out rows, over seeds (other real rows: {rows.diamonds.real.quality.mean:.3f}; "
+        "SDV's CTGAN and TVAE: {peer_epochs} epochs, one seed)",
         "-",
         f"**{spread('rows.diamonds.genlab.quality', '.3f')}**; GaussianCopula "
-        "{rows.diamonds.gaussiancopula.quality.mean:.3f}",
+        "{rows.diamonds.gaussiancopula.quality.mean:.3f}; CTGAN "
+        "{rows.diamonds.ctgan.quality.mean:.3f}; TVAE {rows.diamonds.tvae.quality.mean:.3f}",
         args="--part SIDE for each side (its docstring; make bench), then --part emit",
     ),
     Row(
@@ -331,7 +333,9 @@ ROWS: tuple[Row, ...] = (
         "model fitted on synthetic rows (on real rows: {rows.diamonds.real.ml_efficacy.mean:.3f})",
         "-",
         f"**{spread('rows.diamonds.genlab.ml_efficacy', '.3f')}**; GaussianCopula "
-        "{rows.diamonds.gaussiancopula.ml_efficacy.mean:.3f}",
+        "{rows.diamonds.gaussiancopula.ml_efficacy.mean:.3f}; CTGAN "
+        "{rows.diamonds.ctgan.ml_efficacy.mean:.3f}; TVAE "
+        "{rows.diamonds.tvae.ml_efficacy.mean:.3f}",
         args="--part SIDE for each side (its docstring; make bench), then --part emit",
     ),
     Row(
@@ -341,10 +345,15 @@ ROWS: tuple[Row, ...] = (
         "fit seconds",
         "-",
         "**{rows.diamonds.genlab.privacy.mean:.3f} / {rows.diamonds.genlab.copies.mean:.1%}; "
-        "{rows.diamonds.genlab.fit_seconds.mean:,.0f} s** (GaussianCopula "
+        "{rows.diamonds.genlab.fit_seconds.mean:,.0f} s**, "
+        "{rows.diamonds.fit_time_genlab_over_ctgan:.2f}x CTGAN's (GaussianCopula "
         "{rows.diamonds.gaussiancopula.privacy.mean:.3f} / "
         "{rows.diamonds.gaussiancopula.copies.mean:.1%}; "
-        "{rows.diamonds.gaussiancopula.fit_seconds.mean:,.0f} s)",
+        "{rows.diamonds.gaussiancopula.fit_seconds.mean:,.0f} s; CTGAN "
+        "{rows.diamonds.ctgan.privacy.mean:.3f} / {rows.diamonds.ctgan.copies.mean:.1%}; "
+        "{rows.diamonds.ctgan.fit_seconds.mean:,.0f} s; TVAE "
+        "{rows.diamonds.tvae.privacy.mean:.3f} / {rows.diamonds.tvae.copies.mean:.1%}; "
+        "{rows.diamonds.tvae.fit_seconds.mean:,.0f} s)",
         args="--part SIDE for each side (its docstring; make bench), then --part emit",
     ),
     Row(
@@ -356,7 +365,9 @@ ROWS: tuple[Row, ...] = (
         f"**{spread('rows.gss_wages.genlab.quality', '.3f')}**; "
         "{rows.gss_wages.genlab.missing_gap.mean:.1%}; GaussianCopula "
         "{rows.gss_wages.gaussiancopula.quality.mean:.3f}; "
-        "{rows.gss_wages.gaussiancopula.missing_gap.mean:.1%}",
+        "{rows.gss_wages.gaussiancopula.missing_gap.mean:.1%}; TVAE "
+        "{rows.gss_wages.tvae.quality.mean:.3f}; {rows.gss_wages.tvae.missing_gap.mean:.1%} "
+        "(CTGAN not run here)",
         args="--part SIDE for each side (its docstring; make bench), then --part emit",
     ),
     Row(
@@ -368,7 +379,8 @@ ROWS: tuple[Row, ...] = (
         f"**{spread('rows.gss_wages.genlab.ml_efficacy', '.3f')}**; "
         "{rows.gss_wages.genlab.privacy.mean:.3f}; GaussianCopula "
         "{rows.gss_wages.gaussiancopula.ml_efficacy.mean:.3f}; "
-        "{rows.gss_wages.gaussiancopula.privacy.mean:.3f}",
+        "{rows.gss_wages.gaussiancopula.privacy.mean:.3f}; TVAE "
+        "{rows.gss_wages.tvae.ml_efficacy.mean:.3f}; {rows.gss_wages.tvae.privacy.mean:.3f}",
         args="--part SIDE for each side (its docstring; make bench), then --part emit",
     ),
     Row(
