@@ -317,3 +317,29 @@ def test_evaluating_a_csv_run_checks_the_data(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="--csv"):
         genlab.gan.evaluate(out, 500)
     assert split_rows(torch.zeros(10, 2), 0).train.shape == (6, 2)
+
+
+def test_big_test_parts_probe_with_a_bounded_subsample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test half larger than MAX_QUERY probes the train rows with a seeded subsample of
+    MAX_QUERY rows (a million-row table stays affordable); a smaller one is used whole, so
+    its figures do not change with the cap."""
+    import genlab.evaluation.privacy as privacy
+
+    train, test, fresh = _normal(500, 0), _normal(400, 1), _normal(300, 2)
+    whole = privacy_figures(fresh, train, test, NUMERIC)
+    probes: list[int] = []
+    real = privacy.nearest_distance
+
+    def spy(query: torch.Tensor, reference: torch.Tensor, *args: Any) -> torch.Tensor:
+        if reference is train:
+            probes.append(query.shape[0])
+        return real(query, reference, *args)
+
+    monkeypatch.setattr(privacy, "nearest_distance", spy)
+    monkeypatch.setattr(privacy, "MAX_QUERY", 1000)
+    assert privacy_figures(fresh, train, test, NUMERIC) == whole  # halves of 200: whole
+    monkeypatch.setattr(privacy, "MAX_QUERY", 50)
+    probes.clear()
+    capped = privacy_figures(fresh, train, test, NUMERIC)
+    assert probes == [50, 50, 50]  # the synthetic rows, then each half as a probe
+    assert capped["privacy"] > 0.8 and capped["copies"] == 0.0
