@@ -32,7 +32,8 @@ __all__ = ["PRIVACY_KEYS", "distance_space", "nearest_distance", "privacy_figure
 
 #: The figures :func:`privacy_figures` returns.
 PRIVACY_KEYS = ("privacy", "copies", "copies_real", "p", "p_real")
-#: Query rows per block of the pairwise distances (bounds memory: block x reference x 4 bytes).
+#: Bytes of one block of pairwise distances (query rows x reference rows x 4 bytes; a few
+#: such blocks are alive at once).
 BLOCK_BYTES = 64 * 2**20
 #: At most this many synthetic rows are scored, and at most this many real rows of each test
 #: half probe the train rows (a seeded subsample beyond: a million-row table's 75,000-row
@@ -78,7 +79,10 @@ def nearest_distance(
     q_hot, r_hot = _one_hot(query, reference, categorical)
     n_cat = int(categorical.sum())
     gappy_columns = torch.nonzero(gappy).squeeze(1).tolist()
-    rows = max(1, BLOCK_BYTES // max(1, reference.shape[0] * 4 * 3))
+    # blocks of 64 MB: above glibc's largest mmap threshold (32 MB), so each is mapped and
+    # returned on free; smaller ones stayed in the heap and a million-row table's 1,400
+    # blocks grew the process by over 10 GB
+    rows = max(1, BLOCK_BYTES // max(1, reference.shape[0] * 4))
     out = []
     for start in range(0, query.shape[0], rows):
         stop = start + rows
