@@ -384,6 +384,15 @@ ROWS: tuple[Row, ...] = (
         args="--part SIDE for each side (its docstring; make bench), then --part emit",
     ),
     Row(
+        "table_scale",
+        "`gan train csv`: {rows:,} rows (diamonds resampled), the defaults",
+        "seconds of the whole command (read, fit the columns, {epochs_run} epochs, test "
+        "figures) and its peak memory (targets: 15 minutes, 4 GB)",
+        "-",
+        "**{command_seconds:,.0f} s; {peak_memory_gib:.2f} GiB** (quality {quality:.3f}, ML "
+        "efficacy {ml_efficacy:.3f}, privacy {privacy:.2f})",
+    ),
+    Row(
         "loop_times",
         "`make quicktest`: the quick test loop, `{command}`",
         "seconds of the whole run ({tests_passed:,} tests), nothing else running (target: "
