@@ -22,11 +22,12 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 KEYS = ("quality", "column_shapes", "pair_trends", "ml_efficacy", "ml_efficacy_real",
-        "privacy", "copies")  # fmt: skip
+        "privacy", "copies", "missing_gap")  # fmt: skip
 
 #: name -> {"module": genlab.gan.table constants, "config": GanConfig fields, "mmd": a weight}
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},  # genlab's defaults
+    "nocalibration": {"module": {"CALIBRATE": False}},
     "moment0": {"module": {"MOMENT_WEIGHT": 0.0}},
     "moment0.3": {"module": {"MOMENT_WEIGHT": 0.3}},
     "moment1": {"module": {"MOMENT_WEIGHT": 1.0}},

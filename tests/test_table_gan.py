@@ -356,6 +356,78 @@ def test_moment_gap_sees_a_broken_dependency() -> None:
     assert float(moment_gap(broken, real)) > 1.0 > 3 * float(moment_gap(real[:250], real[250:]))
 
 
+def _toy_generator(seed: int = 0):
+    """An untrained table generator: one 3-level category, one number with empty cells (its
+    present/empty one-hot), one plain number: model space [cat x3 | value, present, empty |
+    value]."""
+    from genlab.gan.table import TableGenerator
+
+    torch.manual_seed(seed)
+    column_dims = torch.zeros(3, 7, dtype=torch.bool)
+    column_dims[0, 0:3] = column_dims[1, 3:6] = column_dims[2, 6] = True
+    return TableGenerator(
+        8, 7, [(0, 3), (4, 2)], column_dims, (32,), gated=[(3, 4)], values=[3, 6]
+    ).eval()
+
+
+def test_calibration_brings_shares_and_marginals_to_the_train_parts() -> None:
+    """After :func:`calibrate`, an (untrained, badly skewed) generator makes each level and
+    each column's empty cells in the shares asked for, and each number's non-empty values
+    follow the standard normal (the train part's own model-space marginal); training mode
+    and revealed columns are untouched."""
+    from scipy.stats import kstest
+
+    from genlab.gan.table import calibrate
+
+    gen = _toy_generator()
+    shares = [torch.tensor([0.6, 0.3, 0.1]), torch.tensor([0.62, 0.38])]
+    noise = torch.randn(20_000, 8, generator=torch.Generator().manual_seed(1))
+    condition = torch.zeros(20_000, 7 + 3)
+    with torch.no_grad():
+        before = gen(noise, condition)
+        calibrate(gen, shares, seed=5, rows=20_000)
+        after = gen(noise, condition)  # other noise than calibrate's
+    made = torch.bincount(after[:, :3].argmax(dim=1), minlength=3).double() / 20_000
+    assert torch.allclose(made, shares[0].double(), atol=0.01)
+    assert float(after[:, 5].mean()) == pytest.approx(0.38, abs=0.01)  # empty share
+    raw_made = torch.bincount(before[:, :3].argmax(dim=1), minlength=3).double() / 20_000
+    assert float((raw_made - shares[0]).abs().max()) > 0.05  # there was something to fix
+    present = after[:, 4] > 0.5
+    for values in (after[present, 3], after[:, 6]):
+        assert kstest(values.numpy(), "norm").statistic < 0.02
+    assert kstest(before[:, 6].numpy(), "norm").statistic > 0.05
+    assert torch.all(after[~present, 3] == 0)  # an empty cell's value stays 0
+    raw = _toy_generator()  # the same weights, never calibrated
+    gen.train(), raw.train()
+    with torch.no_grad():  # training sees the raw generator
+        assert torch.equal(gen(noise[:100], condition[:100]), raw(noise[:100], condition[:100]))
+    gen.eval()
+    revealed = condition[:10].clone()
+    revealed[:, 6], revealed[:, 7 + 2] = 1.234, 1.0  # reveal the plain number
+    with torch.no_grad():
+        assert torch.all(gen(noise[:10], revealed)[:, 6] == 1.234)
+
+
+def test_fit_bias_meets_the_shares_and_old_model_files_load() -> None:
+    """The dual ascent of :func:`fit_bias` meets wanted shares far from the raw argmax's;
+    a generator saved before calibration existed loads as the identity."""
+    from genlab.gan.table import fit_bias
+
+    logits = torch.randn(10_000, 4, generator=torch.Generator().manual_seed(0)) * 3
+    logits[:, 0] += 4  # level 0 wins almost everywhere
+    wanted = torch.tensor([0.1, 0.2, 0.3, 0.4])
+    bias = fit_bias(logits, wanted)
+    made = torch.bincount((logits + bias).argmax(dim=1), minlength=4).float() / 10_000
+    assert torch.allclose(made, wanted, atol=0.005)
+    gen = _toy_generator()
+    old = {k: v for k, v in gen.state_dict().items()
+           if not k.startswith(("logit_bias", "calibration", "value_dims"))}  # fmt: skip
+    fresh = _toy_generator(seed=1)
+    fresh.load_state_dict(old)
+    assert torch.equal(fresh.calibration_from, fresh.calibration_to)
+    assert float(fresh.logit_bias.abs().sum()) == 0.0
+
+
 def test_generator_step_adds_the_datas_penalty() -> None:
     """The engine adds the adapter's penalty to the generator's loss, with its gradient."""
     from genlab.gan.engine import generator_step

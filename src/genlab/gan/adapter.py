@@ -128,6 +128,12 @@ class GanAdapter:
         """Give a newly built generator what it learns from the train part before training
         (default: nothing; a self-conditioned image generator gets its clusters' shares)."""
 
+    def finish_generator(self, generator: nn.Module, seed: int) -> None:
+        """Give the trained generator (the chosen weights, in eval mode, on the CPU) what it
+        learns after training, before its test figures and its model file (default: nothing;
+        a table's generator calibrates its columns' shares to the train part's). ``seed``:
+        the run's, for any noise it draws."""
+
     def real_batches(
         self, batch_size: int, generator: torch.Generator, device: torch.device
     ) -> list[torch.Tensor]:

@@ -747,6 +747,7 @@ class _Setup:
         """The best generator's test figures on fresh noise; the run folder's files."""
         consistent = self.ctx.same_everywhere(flat_weights(self.watched))
         best = self._cpu_generator(self.watched.state_dict())
+        self.data.finish_generator(best, self.config.seed)
         run = GanRun(generator=best, data=self.data, config=self.config, history=result.history)
         if not self.ctx.is_main:
             return run

@@ -69,6 +69,11 @@ ID_CHOICES = ("fresh", "drop")
 #: Weight of the moment term in the generator's loss (:func:`moment_gap`; 0: off). Chosen
 #: with bench/table_tune.py: see the figures above :data:`TABLE_CONFIG`.
 MOMENT_WEIGHT = 3.0
+#: Whether a trained generator is calibrated to the train part's shares and marginals
+#: (:func:`calibrate`; off: bench/table_tune.py's ``nocalibration``).
+CALIBRATE = True
+#: The calibration's noise seed, past the run's seed (not the validation's or the test's).
+CALIBRATION_SEED_OFFSET = 4_421_000
 
 
 def moment_gap(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -97,9 +102,20 @@ class TableGenerator(nn.Module):
     (``M``); revealed dims are copied to the output. ``gated``: (value, present flag) dims of
     numbers with empty cells: an empty cell's value is 0, as in the real rows (else the
     discriminator tells empty fakes by their leftover values, and the generator learns to
-    avoid empty cells)."""
+    avoid empty cells).
+
+    **Calibration** (eval mode only; fitted after training by :func:`calibrate`, identity
+    before): ``logit_bias`` shifts each one-hot span's logits so that the levels (and the
+    empty cells) come out in the train part's shares, and each number's value passes a
+    monotone piecewise-linear map (``calibration_from`` -> ``calibration_to``, at
+    :data:`CALIBRATION_LEVELS` quantiles of generated and standard normal values), so that its
+    marginal is the train part's. Both are read off generated rows; neither holds a row."""
 
     column_dims: torch.Tensor
+    logit_bias: torch.Tensor
+    calibration_from: torch.Tensor
+    calibration_to: torch.Tensor
+    value_dims: torch.Tensor
 
     def __init__(
         self,
@@ -110,12 +126,18 @@ class TableGenerator(nn.Module):
         hidden: tuple[int, ...],
         activation: str = "leaky_relu",
         gated: list[tuple[int, int]] | None = None,
+        values: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.latent_dim, self.dim, self.spans = int(noise_dim), int(dim), list(spans)
         self.gated = list(gated or [])
         self.n_columns = int(column_dims.shape[0])
         self.register_buffer("column_dims", column_dims.float().clone())
+        self.register_buffer("logit_bias", torch.zeros(self.dim))
+        self.register_buffer("value_dims", torch.tensor(list(values or []), dtype=torch.long))
+        identity = normal_quantiles().expand(len(values or []), -1).clone()
+        self.register_buffer("calibration_from", identity)
+        self.register_buffer("calibration_to", identity.clone())
         layers: list[nn.Module] = []
         width = self.latent_dim + dim + self.n_columns
         for size in hidden:  # CTGAN's generator normalises its hidden layers too
@@ -126,11 +148,18 @@ class TableGenerator(nn.Module):
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         raw = self.net(torch.cat([noise, condition], dim=1))  # (B, dim)
+        if not self.training:
+            raw = raw + self.logit_bias
         out = raw.clone()
         for start, width in self.spans:
             probs = torch.softmax(raw[:, start : start + width], dim=1)  # (B, width)
             hard = nn.functional.one_hot(probs.argmax(dim=1), width).to(probs.dtype)
             out[:, start : start + width] = hard + probs - probs.detach()  # straight-through
+        if not self.training and self.value_dims.numel():
+            values = out[:, self.value_dims].T.contiguous()  # (C, B)
+            out[:, self.value_dims] = piecewise_linear(
+                values, self.calibration_from, self.calibration_to
+            ).T
         if self.gated:  # an empty number's value is 0, as in real rows
             gate = torch.ones_like(out)
             values_at = [value for value, _ in self.gated]
@@ -139,6 +168,94 @@ class TableGenerator(nn.Module):
         values, mask = condition[:, : self.dim], condition[:, self.dim :]
         revealed = (mask @ self.column_dims) > 0  # (B, dim)
         return torch.where(revealed, values, out)
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        # a model file from before calibration: identity
+        for name in ("logit_bias", "calibration_from", "calibration_to", "value_dims"):
+            state_dict.setdefault(prefix + name, getattr(self, name))
+        super()._load_from_state_dict(state_dict, prefix, *args)
+
+
+#: Quantile levels of the numbers' calibration (:class:`TableGenerator`).
+CALIBRATION_LEVELS = 200
+#: Generated rows the calibration is read from.
+CALIBRATION_ROWS = 50_000
+#: Steps of the logit-bias fit (:func:`fit_bias`).
+CALIBRATION_STEPS = 400
+
+
+def normal_quantiles() -> torch.Tensor:
+    """(1, :data:`CALIBRATION_LEVELS`) standard normal quantiles at the levels' midpoints."""
+    levels = (torch.arange(CALIBRATION_LEVELS, dtype=torch.float64) + 0.5) / CALIBRATION_LEVELS
+    return torch.special.ndtri(levels).float().unsqueeze(0)
+
+
+def fit_bias(logits: torch.Tensor, wanted: torch.Tensor) -> torch.Tensor:
+    """The shift ``b`` (W,) of ``logits`` (N, W) whose row-wise argmax comes out in the shares
+    ``wanted`` (W,): :data:`CALIBRATION_STEPS` steps of ascent on the assignment's dual
+    (``b += step * (wanted - made)``, the step from the logits' spread, shrinking); the
+    best ``b`` seen (smallest total variation) is kept."""
+    n, width = logits.shape
+    bias = torch.zeros(width)
+    best, best_gap = bias.clone(), float("inf")
+    scale = float(logits.std()) or 1.0
+    for step in range(CALIBRATION_STEPS):
+        made = torch.bincount((logits + bias).argmax(dim=1), minlength=width).float() / n
+        gap = float((made - wanted).abs().sum()) / 2
+        if gap < best_gap:
+            best, best_gap = bias.clone(), gap
+        bias += scale * (wanted - made) / (1 + step) ** 0.5
+    return best
+
+
+def piecewise_linear(x: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
+    """Row-wise monotone map of ``x`` (C, B) through the knots ``xs`` -> ``ys`` (C, K, both
+    increasing): linear between knots, slope 1 beyond the end ones."""
+    k = xs.shape[1]
+    upper = torch.searchsorted(xs, x).clamp(1, k - 1)
+    x0, x1 = xs.gather(1, upper - 1), xs.gather(1, upper)
+    y0, y1 = ys.gather(1, upper - 1), ys.gather(1, upper)
+    inside = y0 + (x - x0) * (y1 - y0) / (x1 - x0).clamp_min(1e-12)
+    below = ys[:, :1] + (x - xs[:, :1])
+    above = ys[:, -1:] + (x - xs[:, -1:])
+    return torch.where(x < xs[:, :1], below, torch.where(x > xs[:, -1:], above, inside))
+
+
+@torch.no_grad()
+def calibrate(
+    generator: TableGenerator, shares: list[torch.Tensor], seed: int, rows: int = CALIBRATION_ROWS
+) -> None:
+    """Fit ``generator``'s calibration (see :class:`TableGenerator`) on its own unconditional
+    rows: ``shares`` are the train part's level shares of each one-hot span (its ``spans``
+    order). Each span's bias solves "which shift of the logits makes their largest one come
+    out in these shares" by ascent on its dual (a level made too rarely gains, one made too
+    often loses; :func:`fit_bias`); then each number's generated quantiles (of its
+    non-empty rows) map onto the normal's, the train part's own model-space marginal."""
+    generator.eval()
+    noise = torch.randn(rows, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    condition = torch.zeros(rows, generator.dim + generator.n_columns)
+    generator.logit_bias.zero_()
+    generator.calibration_from.copy_(generator.calibration_to)
+    raw = generator.net(torch.cat([noise, condition], dim=1))
+    for (start, width), wanted in zip(generator.spans, shares, strict=True):
+        generator.logit_bias[start : start + width] = fit_bias(
+            raw[:, start : start + width], wanted.float()
+        )
+    if not generator.value_dims.numel():
+        return
+    out = generator(noise, condition)  # identity map still: from == to
+    present = {value: out[:, flag] > 0.5 for value, flag in generator.gated}
+    levels = (torch.arange(CALIBRATION_LEVELS, dtype=torch.float64) + 0.5) / CALIBRATION_LEVELS
+    for c, dim in enumerate(generator.value_dims.tolist()):
+        made = out[:, dim]
+        if dim in present:
+            made = made[present[dim]]
+        if made.numel() < CALIBRATION_LEVELS:
+            continue  # too few to read quantiles from: identity
+        knots = torch.quantile(made.double(), levels).float()
+        # strictly increasing (a generator that repeats a value makes flat steps)
+        knots = knots + 1e-6 * torch.arange(CALIBRATION_LEVELS, dtype=torch.float32)
+        generator.calibration_from[c] = torch.cummax(knots, dim=0).values
 
 
 class TableDiscriminator(nn.Module):
@@ -238,9 +355,10 @@ class TableGanData(GanAdapter):
             for j, spec in enumerate(self.codec.modelled)
             if spec.has_missing
         ]
+        values = [self.codec.starts[j] for j, s in enumerate(self.codec.modelled) if s.numeric]
         generator = TableGenerator(
             config.latent_dim, self.dim, spans, self.codec.column_dims, config.g_hidden,
-            config.g_activation, gated,
+            config.g_activation, gated, values,
         )  # fmt: skip
         discriminator = TableDiscriminator(
             self.dim, config.d_hidden, config.d_activation, config.d_dropout, PACK
@@ -322,6 +440,14 @@ class TableGanData(GanAdapter):
         real, condition = real.to(device), condition.to(device)
         order = torch.arange(n, device=device)
         return [(real[idx], condition[idx]) for idx in batch_indices(order, batch_size)]
+
+    def finish_generator(self, generator: nn.Module, seed: int) -> None:
+        """Calibrate the trained generator's shares and marginals to the train part's
+        (:func:`calibrate`; on its own rows, from noise of ``seed``; the validation and test
+        parts are not looked at)."""
+        if CALIBRATE and isinstance(generator, TableGenerator):
+            shares = [offsets.diff().double() / offsets[-1] for _, offsets, _, _ in self._levels]
+            calibrate(generator, shares, seed + CALIBRATION_SEED_OFFSET)
 
     def generator_penalty(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor | None:
         """:data:`MOMENT_WEIGHT` times the :func:`moment_gap` of the batch (None when 0)."""
