@@ -276,20 +276,27 @@ def test_python_api_takes_and_gives_dataframes(tmp_path: Path) -> None:
     assert 0 < figures["quality"] <= 1
 
 
-@pytest.mark.slow  # multi-process, notebook or kill-and-resume: in CI, not the quick loop
-def test_two_process_table_gan(table_csv: Path, tmp_path: Path) -> None:
-    """torchrun, two CPU processes: one run folder, ranks in step, the same figures' keys."""
+def train_two_processes(csv: Path | str, out: Path) -> dict:
+    """A short table run under torchrun, two CPU processes: one run folder, ranks in step,
+    the figures there; its summary."""
     import json
 
     from tests.test_distributed import torchrun
 
-    result = torchrun("gan", "train", "csv", "--csv", str(table_csv), "--epochs", "4",
+    result = torchrun("gan", "train", "csv", "--csv", str(csv), "--epochs", "4",
                       "--eval-every", "2", "--batch-size", "100", "--quiet", "--no-plots",
-                      "--no-report", "--out", str(tmp_path / "ddp"))  # fmt: skip
+                      "--no-report", "--out", str(out))  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["ranks_consistent"] is True
     assert summary["epochs_run"] == 4 and 0 < summary["metrics"]["quality"] <= 1
+    return summary
+
+
+@pytest.mark.slow  # multi-process, notebook or kill-and-resume: in CI, not the quick loop
+def test_two_process_table_gan(table_csv: Path, tmp_path: Path) -> None:
+    """torchrun, two CPU processes: one run folder, ranks in step, the same figures' keys."""
+    train_two_processes(table_csv, tmp_path / "ddp")
     rows = genlab.gan.sample(tmp_path / "ddp", 50, where={"paid": "no"})
     assert (rows["paid"] == "no").all()
 

@@ -504,6 +504,8 @@ def _book_where(source: str) -> str:
 
 def with_floors(metrics: dict[str, Any]) -> dict[str, Any]:
     """Figures with a floor (image GANs: real vs real) as ``value   (floor F)`` text."""
+    from genlab.report import format_value
+
     out: dict[str, Any] = {}
     for key, value in metrics.items():
         if key.startswith("floor_"):
@@ -512,14 +514,8 @@ def with_floors(metrics: dict[str, Any]) -> dict[str, Any]:
         if floor is None:
             out[key] = value
         else:
-            out[key] = f"{_number(value)}   (real images: {_number(floor)})"
+            out[key] = f"{format_value(value)}   (real images: {format_value(floor)})"
     return out
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
-    return str(value)
 
 
 def _print_warnings(lines: list[str]) -> None:

@@ -50,6 +50,7 @@ __all__ = [
     "TYPES",
     "ColumnSpec",
     "TableCodec",
+    "csv_shards",
     "detect_types",
     "fit_specs",
     "parse_types",
@@ -191,6 +192,26 @@ def read_table(source: Any) -> tuple[Any, str]:
             if len(present) and bool(present.str.match(_DECIMAL_COMMA).all()):
                 frame[name] = frame[name].str.replace(",", ".", regex=False)
     return frame, p.name
+
+
+def csv_shards(source: str | os.PathLike[str]) -> list[Path]:
+    """The files of a table kept in shards: a folder's ``*.csv`` files, or the files a glob
+    pattern (``orders/part-*.csv``) matches, in name order; ``[]`` for one file. Each shard
+    has the table's header. A folder or pattern with no CSV file is a DataError."""
+    text = os.fspath(source)
+    path = Path(text)
+    if path.is_dir():
+        files = sorted(f for f in path.glob("*.csv") if f.is_file())
+    elif not path.exists() and any(c in text for c in "*?["):
+        import glob
+
+        files = sorted(Path(f) for f in glob.glob(text) if Path(f).is_file())
+    else:
+        return []
+    if not files:
+        raise DataError(f"{text}: no CSV file there; give a CSV file, a folder of them or a "
+                        "pattern such as 'orders/part-*.csv'")  # fmt: skip
+    return files
 
 
 def _is_number(text: str) -> bool:
@@ -428,9 +449,12 @@ def fit_specs(
     *,
     ids: str = "fresh",
     dtypes: dict[str, str] | None = None,
+    open_levels: bool = False,
 ) -> list[ColumnSpec]:
     """Every column's :class:`ColumnSpec`, fitted on ``frame`` (the train part). ``dtypes``:
-    a DataFrame's own column dtypes, given back to generated rows (bool, numbers, dates)."""
+    a DataFrame's own column dtypes, given back to generated rows (bool, numbers, dates).
+    ``open_levels``: every category has the "other" level, for the levels of rows the fit
+    did not see (a sharded table's later shards)."""
     specs = []
     for name in frame.columns:
         column = frame[name]
@@ -456,7 +480,7 @@ def fit_specs(
             spec.levels = list(kept)
             if spec.missing > 0:
                 spec.levels.append(None)
-            if len(rest):
+            if len(rest) or open_levels:
                 spec.other = True
                 spec.levels.append(OTHER)
                 spec.pooled = [str(v) for v in stored.index]

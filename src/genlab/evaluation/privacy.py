@@ -174,6 +174,8 @@ def privacy_figures(
     # Both ways round (A as the holdout and B as the probe, then B and A): the same figure,
     # half the noise.
     bounds = column_bounds(train)
+    probe_b = _at_most(holdout_b, generator)  # drawn once: p_real's and copies_real's probe
+    probe_a = _at_most(holdout_a, generator)
     to_train = nearest_distance(synthetic, train, categorical, bounds)
     p = 0.5 * sum(
         float((to_train < nearest_distance(synthetic, h, categorical, bounds)).double().mean())
@@ -188,16 +190,13 @@ def privacy_figures(
             .double()
             .mean()
         )
-        for probe, h in (
-            (_at_most(holdout_b, generator), holdout_a),
-            (_at_most(holdout_a, generator), holdout_b),
-        )  # fmt: skip
+        for probe, h in ((probe_b, holdout_a), (probe_a, holdout_b))
     )
     privacy = 1.0 if p <= p_real else min(1.0, (1.0 - p) / max(1.0 - p_real, 1e-12))
     return {
         "privacy": privacy,
         "copies": copy_share(synthetic, train),
-        "copies_real": copy_share(_at_most(holdout_b, generator), train),
+        "copies_real": copy_share(probe_b, train),
         "p": p,
         "p_real": p_real,
     }

@@ -238,7 +238,7 @@ def rebuild_data(run: GanRun, data: Any = None) -> GanAdapter | None:
             "say which file it trained on: give the data, e.g. genlab gan eval RUN --csv FILE"
         )
     path = options.get("csv")
-    if path is not None and not Path(path).exists():
+    if path is not None and not Path(path).exists() and not _pattern_matches(path):
         raise DataError(
             f"the data this run trained on, {path}, is not there (model files hold no rows): "
             "give it with --csv FILE"
@@ -252,6 +252,13 @@ def rebuild_data(run: GanRun, data: Any = None) -> GanAdapter | None:
             "rows differ): give the same file and --data-seed"
         )
     return rebuilt
+
+
+def _pattern_matches(path: str) -> bool:
+    """Whether ``path`` is a glob pattern of shard files that matches some file."""
+    import glob
+
+    return any(c in path for c in "*?[") and bool(glob.glob(path))
 
 
 def eval_report(

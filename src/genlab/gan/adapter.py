@@ -98,6 +98,10 @@ class GanAdapter:
     #: ``"fingerprint"`` (:func:`fingerprint` of its train part) instead, and ``gan eval``
     #: rebuilds it from the data file (:func:`genlab.gan.evaluate`).
     holds_data: ClassVar[bool] = True
+    #: Whether this process holds only its own share of the train rows (a table read in
+    #: shards under torchrun): the engine draws local batches of ``batch_size / N`` from
+    #: them, as many on every rank, instead of every N-th row of a global batch.
+    local_rows: bool = False
 
     # ------------------------------------------------------------------ networks
 

@@ -17,7 +17,7 @@ everything ``sample``/``eval`` need through the registry :mod:`genlab.gan.regist
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -586,11 +586,17 @@ class _Setup:
         config, ctx = self.config, self.ctx
         self.generator.train()
         self.discriminator.train()
-        batches = self.data.real_batches(config.batch_size, self.order_rng, self.device)
+        local = ctx.enabled and self.data.local_rows
+        size = config.batch_size // ctx.world_size if local else config.batch_size
+        batches = self.data.real_batches(size, self.order_rng, self.device)
+        if local:  # this rank's own rows (a sharded table): as many steps on every rank
+            mine: Iterable[Batch] = batches[: ctx.smallest(len(batches))]
+        else:
+            mine = rank_shards(batches, ctx.rank, ctx.world_size)
         totals = torch.zeros(2, device=self.device)
         steps = 0
         latent_dim = self.generator.latent_dim
-        for real in rank_shards(batches, ctx.rank, ctx.world_size):
+        for real in mine:
             labels = None
             if isinstance(real, tuple):  # a class-conditional pair: (images, classes)
                 real, labels = real

@@ -453,7 +453,7 @@ class ImageGanData(GanAdapter):
         if self.second_judge is not None:  # on the images it never trained on
             held_out = self.second_judge.held_out
             if held_out is not None:
-                everything, every_label = load_split(self._folder(), "train")
+                everything, every_label = self._train_file
                 second = self._keep(everything[held_out], every_label[held_out])[0]
             else:
                 second = images[pick]
@@ -465,6 +465,11 @@ class ImageGanData(GanAdapter):
                 out[f"fidelity_{class_key(c)}"] = accuracy[f"fidelity_{class_key(c)}"]
         return out
 
+    @cached_property
+    def _train_file(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training images file, read once (both judges' floor images come from it)."""
+        return load_split(self._folder(), "train")
+
     def floor_images(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Real images for the floors, uint8 ``(N, 28, 28)`` and labels: the training images
         the judge never trained on (a judge that trained on them would rate them too well).
@@ -473,7 +478,7 @@ class ImageGanData(GanAdapter):
         if held_out is None:
             images, labels = self.train_part
             return self.decode(images), labels
-        images, labels = load_split(self._folder(), "train")
+        images, labels = self._train_file
         if int(held_out.max()) >= images.shape[0]:
             raise DataError("the judge was trained on other training files than these")
         return self._keep(images[held_out], labels[held_out])

@@ -52,6 +52,14 @@ class DistContext:
             dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor
 
+    def smallest(self, value: int) -> int:
+        """The smallest of every rank's ``value``."""
+        if not self.enabled:
+            return value
+        tensor = torch.tensor([value], dtype=torch.int64)
+        dist.all_reduce(tensor, op=dist.ReduceOp.MIN)
+        return int(tensor.item())
+
     def broadcast_flag(self, flag: bool, device: torch.device) -> bool:
         """Rank 0's value of ``flag`` on every rank."""
         if not self.enabled:
