@@ -269,6 +269,7 @@ ROWS: tuple[Row, ...] = (
         "**{genlab.metrics.fid_judge:.1f}** ({genlab.epochs_run} epochs, self-conditioned on "
         "{genlab_settings.clusters} clusters, no labels; {ratios.fid_genlab_over_book_last:.2f}x "
         "/ {ratios.fid_genlab_over_book_best:.2f}x the book's)",
+        "(real images: --part floors)",
     ),
     Row(
         "image_gan",
@@ -278,6 +279,7 @@ ROWS: tuple[Row, ...] = (
         "{book.last.precision:.3f} / {book.last.recall:.3f}; {book.last.min_class_share:.1%}",
         "**{genlab.metrics.precision:.3f} / {genlab.metrics.recall:.3f}; "
         "{genlab.metrics.min_class_share:.1%}**",
+        "(real images: --part floors)",
     ),
     Row(
         "image_gan",

@@ -28,6 +28,8 @@ KEYS = ("quality", "column_shapes", "pair_trends", "ml_efficacy", "ml_efficacy_r
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},  # genlab's defaults
     "nocalibration": {"module": {"CALIBRATE": False}},
+    "cond0.2": {"module": {"CONDITIONED_SHARE": 0.2}},
+    "cond0": {"module": {"CONDITIONED_SHARE": 0.0}},
     "moment0": {"module": {"MOMENT_WEIGHT": 0.0}},
     "moment0.3": {"module": {"MOMENT_WEIGHT": 0.3}},
     "moment1": {"module": {"MOMENT_WEIGHT": 1.0}},
