@@ -13,12 +13,11 @@ come from bench/table_gan.py (``load``), cached as CSV files in bench/cache/.
 
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from _tune import tune_main
 
 HERE = Path(__file__).resolve().parent
 KEYS = ("quality", "column_shapes", "pair_trends", "ml_efficacy", "ml_efficacy_real",
@@ -104,42 +103,7 @@ def run_one(data: str, variant: str, seed: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", nargs="+", default=["diamonds"])
-    parser.add_argument("--variants", nargs="+", default=["base"])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--out", type=Path)
-    parser.add_argument("--list", action="store_true")
-    parser.add_argument(
-        "--one", nargs=3, metavar=("DATA", "VARIANT", "SEED"), help=argparse.SUPPRESS
-    )
-    args = parser.parse_args()
-    if args.list:
-        for name, spec in VARIANTS.items():
-            print(name, json.dumps(spec))
-        return
-    if args.one:
-        print(json.dumps(run_one(args.one[0], args.one[1], int(args.one[2]))), flush=True)
-        return
-    for variant in args.variants:
-        if variant not in VARIANTS:
-            raise SystemExit(f"unknown variant {variant!r}: see --list")
-    todo = [(d, v, s) for d in args.data for v in args.variants for s in args.seeds]
-    running: list[tuple[subprocess.Popen[str], tuple[str, str, int]]] = []
-    lines = []
-    while todo or running:
-        while todo and len(running) < args.jobs:
-            d, v, s = todo.pop(0)
-            cmd = [sys.executable, __file__, "--one", d, v, str(s)]
-            running.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True), (d, v, s)))
-        process, job = running.pop(0)
-        out, _ = process.communicate()
-        line = out.strip().splitlines()[-1] if out.strip() else json.dumps({"failed": job})
-        print(line, flush=True)
-        lines.append(line)
-        if args.out:
-            args.out.write_text("\n".join(lines) + "\n")
+    tune_main(__file__, __doc__.split("\n\n")[0], VARIANTS, run_one, "diamonds")
 
 
 if __name__ == "__main__":
