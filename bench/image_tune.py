@@ -21,7 +21,13 @@ from _tune import tune_main
 #: Samples (and so validation images' match) per variant.
 SAMPLES = 5_000
 
-#: name -> GanConfig fields over genlab's unconditional image defaults
+#: name -> GanConfig fields over genlab's unconditional image defaults. Measured (seed 0,
+#: two variants at once, one thread each, 2026-12-04): fid_judge / precision / recall on the
+#: validation part, training seconds:
+#: base 18.5 / 0.878 / 0.264, 854 s; its recall per class: T-shirt 0.34, trouser 0.24,
+#: pullover 0.33, dress 0.44, coat 0.42, sandal 0.13, shirt 0.32, sneaker 0.05, bag 0.25,
+#: ankle boot 0.12: footwear is where it is thinnest.
+#: g64 (G 64 wide) 29.7 / 0.937 / 0.033, 1,119 s: it collapses (every class under 0.12).
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},  # genlab's defaults: 40 clusters, G 32 wide, D 64, 10 epochs
     "g64": {"width": 64},  # a wider generator (self-conditioned: not tried before)
