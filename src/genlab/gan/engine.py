@@ -590,7 +590,7 @@ class _Setup:
         size = config.batch_size // ctx.world_size if local else config.batch_size
         batches = self.data.real_batches(size, self.order_rng, self.device)
         if local:  # this rank's own rows (a sharded table): as many steps on every rank
-            mine: Iterable[Batch] = batches[: ctx.smallest(len(batches))]
+            mine: Iterable[Batch] = batches[: ctx.smallest(len(batches), self.device)]
         else:
             mine = rank_shards(batches, ctx.rank, ctx.world_size)
         totals = torch.zeros(2, device=self.device)

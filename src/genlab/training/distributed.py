@@ -52,11 +52,12 @@ class DistContext:
             dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor
 
-    def smallest(self, value: int) -> int:
-        """The smallest of every rank's ``value``."""
+    def smallest(self, value: int, device: torch.device) -> int:
+        """The smallest of every rank's ``value`` (``device``: where the backend reduces:
+        the rank's GPU under nccl)."""
         if not self.enabled:
             return value
-        tensor = torch.tensor([value], dtype=torch.int64)
+        tensor = torch.tensor([value], dtype=torch.int64, device=device)
         dist.all_reduce(tensor, op=dist.ReduceOp.MIN)
         return int(tensor.item())
 
