@@ -255,10 +255,15 @@ def rebuild_data(run: GanRun, data: Any = None) -> GanAdapter | None:
 
 
 def _pattern_matches(path: str) -> bool:
-    """Whether ``path`` is a glob pattern of shard files that matches some file."""
-    import glob
+    """Whether ``path`` names a table's shard files that are there (a folder or a pattern:
+    :func:`genlab.data.table.csv_shards`)."""
+    from genlab.data.table import csv_shards
+    from genlab.errors import DataError
 
-    return any(c in path for c in "*?[") and bool(glob.glob(path))
+    try:
+        return bool(csv_shards(path))
+    except DataError:
+        return False
 
 
 def eval_report(
