@@ -36,6 +36,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "clusters100": {"clusters": 100},
     "clusters200": {"clusters": 200},
     "g64_d128": {"width": 64, "d_width": 128},
+    "clusters100_ema999": {"clusters": 100, "ema": 0.999},  # a longer average of G
+    # a mode-seeking term (genlab.gan.images.MODE_SEEKING, not a GanConfig field)
+    "clusters100_ms1": {"clusters": 100, "mode_seeking": 1.0},
+    "clusters100_ms3": {"clusters": 100, "mode_seeking": 3.0},
 }
 
 
@@ -44,12 +48,15 @@ def run_one(data: str, variant: str, seed: int) -> dict[str, Any]:
     import torch
 
     import genlab.gan
+    import genlab.gan.images
     from genlab.evaluation import image_figures as figures
     from genlab.gan.engine import VALIDATION_NOISE_OFFSET, generate
 
     if data != "fashion":
         raise SystemExit("image variants train on fashion")
-    run = genlab.gan.train("fashion", seed=seed, quiet=True, plots=False, **VARIANTS[variant])
+    options = dict(VARIANTS[variant])
+    genlab.gan.images.MODE_SEEKING = options.pop("mode_seeking", genlab.gan.images.MODE_SEEKING)
+    run = genlab.gan.train("fashion", seed=seed, quiet=True, plots=False, **options)
     images = run.data
     real, labels = images.validation_part
     samples = generate(run.generator, images, SAMPLES, seed=seed + VALIDATION_NOISE_OFFSET)

@@ -473,3 +473,43 @@ def test_a_second_judge_counts_the_classes_again(
     (second / "model.pt").write_bytes((second / "model.pt").read_bytes() + b"x")
     with pytest.raises(RunFileError, match="has changed"):
         genlab.gan.load(out)
+
+
+def test_mode_seeking_pairs_conditions_and_pushes_pairs_apart(
+    fashion: Path, judge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import genlab.gan.engine as engine
+    import genlab.gan.images as images
+
+    off = images.make_image_gan_data(judge=judge, data_dir=fashion, clusters=3)
+    on = images.make_image_gan_data(judge=judge, data_dir=fashion, clusters=3, mode_seeking=2.0)
+    assert not off.paired_conditions and on.paired_conditions
+    noise = torch.randn(8, 16, generator=torch.Generator().manual_seed(0))
+    same = torch.zeros(8, 784)
+    apart = torch.cat([torch.full((4, 784), -0.5), torch.full((4, 784), 0.5)])
+    assert off.generator_penalty(apart, apart, noise) is None
+    distance = float((noise[:4] - noise[4:]).abs().mean())
+    assert float(on.generator_penalty(apart, apart, noise)) == pytest.approx(
+        2.0 / (1.0 / distance + 1e-5), rel=1e-5
+    )
+    assert float(on.generator_penalty(same, same, noise)) > 1e4  # collapsed pairs: punished
+
+    asked: list[torch.Tensor] = []
+    step = engine.generator_step
+
+    def spy(*args, labels=None, **kwargs):  # the G step's conditions
+        asked.append(labels)
+        return step(*args, labels=labels, **kwargs)
+
+    monkeypatch.setattr(engine, "generator_step", spy)
+    monkeypatch.setattr(images, "MODE_SEEKING", 1.0)
+    common = dict(data_dir=str(fashion), judge=str(judge), epochs=1, threads=1, quiet=True)
+    out = tmp_path / "ms"
+    run = genlab.gan.train(
+        "fashion", out=out, clusters=3, batch_size=10, final_samples=200, **common
+    )
+    assert run.data.mode_seeking == 1.0 and genlab.gan.load(out).data.mode_seeking == 1.0
+    assert asked and all(torch.equal(a[:5], a[5:10]) for a in asked if a.shape[0] == 10)
+    asked.clear()
+    book = genlab.gan.train("fashion", preset="book", final_samples=200, **common)
+    assert book.data.mode_seeking == 0.0 and not book.data.paired_conditions

@@ -145,10 +145,16 @@ class GanAdapter:
         ``(batch_size, dim)`` (the last may be shorter), shuffled by ``generator``. Override."""
         raise NotImplementedError
 
-    def generator_penalty(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor | None:
-        """An extra term of the generator's loss, from a batch of its rows ``fake`` and the
-        real batch ``real`` they were asked for (same conditions), or None (the default:
-        the discriminator's verdict alone)."""
+    #: Whether the generator step asks row ``i + n // 2`` for the same condition as row
+    #: ``i`` (for a :meth:`generator_penalty` that compares such pairs, e.g. mode seeking).
+    paired_conditions: bool = False
+
+    def generator_penalty(
+        self, fake: torch.Tensor, real: torch.Tensor, noise: torch.Tensor
+    ) -> torch.Tensor | None:
+        """An extra term of the generator's loss, from a batch of its rows ``fake``, the
+        real batch ``real`` they were asked for (same conditions) and the ``noise`` they were
+        made from, or None (the default: the discriminator's verdict alone)."""
         return None
 
     # ------------------------------------------------------------------ decoding

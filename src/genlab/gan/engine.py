@@ -612,6 +612,9 @@ class _Setup:
                 labels=labels,
             )
             noise = torch.randn(n, latent_dim, generator=self.noise_rng, device=self.device)
+            if labels is not None and self.data.paired_conditions:
+                half = n // 2  # rows i and i + half: the same condition, other noise
+                labels = torch.cat([labels[:half], labels[:half], labels[2 * half :]])
             # the plain D here: its weights are frozen for the G step and equal on all ranks
             totals[1] += generator_step(
                 self.g_train,
@@ -619,7 +622,9 @@ class _Setup:
                 self.g_optimizer,
                 noise,
                 labels=labels,
-                penalty=lambda fake, real=real: self.data.generator_penalty(fake, real),
+                penalty=lambda fake, real=real, noise=noise: self.data.generator_penalty(
+                    fake, real, noise
+                ),
             )
             if self.average is not None:
                 self.average.update()

@@ -457,7 +457,9 @@ class TableGanData(GanAdapter):
             shares = [offsets.diff().double() / offsets[-1] for _, offsets, _, _ in self._levels]
             calibrate(generator, shares, seed + CALIBRATION_SEED_OFFSET)
 
-    def generator_penalty(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor | None:
+    def generator_penalty(
+        self, fake: torch.Tensor, real: torch.Tensor, noise: torch.Tensor
+    ) -> torch.Tensor | None:
         """:data:`MOMENT_WEIGHT` times the :func:`moment_gap` of the batch (None when 0)."""
         return MOMENT_WEIGHT * moment_gap(fake, real) if MOMENT_WEIGHT > 0 else None
 
