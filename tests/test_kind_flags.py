@@ -153,8 +153,15 @@ def test_a_flag_the_kind_does_not_take_is_unknown(
 
 
 def test_the_python_api_refuses_another_kinds_setting_too() -> None:
-    with pytest.raises(ConfigError, match="clusters"):
+    with pytest.raises(ConfigError, match=r"no option clusters \(fashion runs take it\)"):
         registry.get_kind("exp").split_options({"clusters": 4})
+    # the image networks' settings are the image kind's own, declared in its module
+    image_only = {"architecture", "width", "d_width", "clusters"}
+    assert not image_only & set(GanConfig.__dataclass_fields__)
+    assert set(registry.get_kind("fashion").own_settings) == image_only
+    assert all(
+        not kind.own_settings for name, kind in registry.kinds().items() if name != "fashion"
+    )
     data, config = registry.get_kind("fashion").split_options({"clusters": 4, "epochs": 2})
     assert (data, config) == ({}, {"clusters": 4, "epochs": 2})
 

@@ -119,7 +119,6 @@ class ClassifierConfig(_Settings):
 GAN_ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "silu")
 GAN_OUTPUT_ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "softmax")
 GAN_TRANSFORMS = ("auto", "standard", "quantile", "none")
-GAN_ARCHITECTURES = ("mlp", "conv")
 
 
 def _sizes(name: str, value: Any) -> tuple[int, ...]:
@@ -139,7 +138,9 @@ class GanConfig(_Settings):
     """Settings of one GAN run (the networks, the optimiser, early stopping, the outputs).
 
     The data (which shape, formula or file) is described separately, by the data adapter's
-    ``to_dict()``. genlab's defaults (measured on this 2-core CPU, see bench/curve_gan.py):
+    ``to_dict()``. A kind whose networks take settings of their own subclasses this in its
+    own module (e.g. :class:`genlab.gan.images.ImageGanConfig`, the conv networks').
+    genlab's defaults (measured on this 2-core CPU, see bench/curve_gan.py):
     G latent 2 -> 64 -> 64 -> data, D data -> 128 -> 128 -> 1, LeakyReLU(0.2), no dropout;
     Adam lr 1e-3 with betas (0.5, 0.999) (``d_lr`` gives the discriminator its own rate);
     batch 128; an exponential moving average of the generator's weights (decay 0.995 per
@@ -178,10 +179,6 @@ class GanConfig(_Settings):
     checkpoint_interval: float = 0.0  # seconds between checkpoints; 0 = every epoch
     restore_best: bool = True
     preset: str = "genlab"
-    architecture: str = "mlp"  # "mlp" (g_hidden/d_hidden) or "conv" (28x28 images, width)
-    width: int = 32  # channels of the conv networks
-    d_width: int | None = None  # channels of the conv discriminator (None: width)
-    clusters: int = 0  # k-means clusters of the training images G and D are conditioned on
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "g_hidden", _sizes("g_hidden", self.g_hidden))
@@ -193,18 +190,10 @@ class GanConfig(_Settings):
             "eval_every",
             "eval_samples",
             "plot_every",
-            "width",
         ):
             check_positive(name, getattr(self, name))
-        if self.architecture not in GAN_ARCHITECTURES:
-            raise ConfigError(
-                f"--architecture {self.architecture!r}: choose one of "
-                f"{', '.join(GAN_ARCHITECTURES)}"
-            )
         check_positive("lr", self.lr)
         check_positive("d_lr", self.d_lr)
-        check_positive("d_width", self.d_width)
-        check_positive("clusters", self.clusters, allow_zero=True)
         check_positive("patience", self.patience)
         check_positive("min_delta", self.min_delta, allow_zero=True)
         check_positive("threads", self.threads, allow_zero=True)

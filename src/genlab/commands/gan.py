@@ -25,7 +25,7 @@ from genlab.commands.common import (
     seeds_of,
 )
 from genlab.commands.report import add_report_flag, report_after_training
-from genlab.config import GAN_ACTIVATIONS, GAN_ARCHITECTURES, GAN_TRANSFORMS, PRESETS, GanConfig
+from genlab.config import GAN_ACTIVATIONS, GAN_TRANSFORMS, PRESETS, GanConfig
 from genlab.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
 
 
 #: ``--help``'s words for a setting whose default is None.
-NONE_DEFAULTS = {"d_lr": "--lr's", "d_width": "--width's", "patience": "none: no early stopping"}
+NONE_DEFAULTS = {"d_lr": "--lr's", "patience": "none: no early stopping"}
 
 
 def _default_text(name: str, value: Any) -> str:
@@ -239,37 +239,6 @@ def _add_gan_flags(parser: argparse.ArgumentParser, kind: DataKind) -> None:
             nargs="*",
             metavar="N",
             help=f"discriminator hidden widths (default {defaults['d_hidden']})",
-        )
-    if "architecture" in flags:
-        group.add_argument(
-            "--architecture",
-            choices=GAN_ARCHITECTURES,
-            help="mlp (--g-hidden, --d-hidden; the book's image GAN) or conv (28x28 images, "
-            f"--width) (default {defaults['architecture']}; --preset book: mlp)",
-        )
-    if "width" in flags:
-        group.add_argument(
-            "--width",
-            type=int,
-            metavar="N",
-            help=f"channels of the conv generator (default {defaults['width']})",
-        )
-    if "d_width" in flags:
-        group.add_argument(
-            "--d-width",
-            type=int,
-            metavar="N",
-            help=f"channels of the conv discriminator (default {defaults['d_width']})",
-        )
-    if "clusters" in flags:
-        group.add_argument(
-            "--clusters",
-            type=int,
-            metavar="K",
-            help="self-conditioning: group the training images into K k-means clusters of "
-            "their pixels (no labels) and condition the conv G and D on the cluster; G draws "
-            "its cluster from its noise, so it samples like any unconditional GAN; 0 = off "
-            f"(default {defaults['clusters']})",
         )
     if "activation" in flags:
         group.add_argument(

@@ -125,7 +125,7 @@ def train(
         runs.check_resume_flags(out, {**stored, **stored_options}, given, must_match)
         data_options = {**stored_options, **data_options}
         changed = {k: v for k, v in config_fields.items() if k in MAY_CHANGE_ON_RESUME}
-        config = GanConfig.from_dict(stored).with_(**changed)
+        config = found.config_class.from_dict(stored).with_(**changed)
     else:
         config = found.base_config(preset, data_options).with_(preset=preset, **config_fields)
     data = found.build(data_options, config)

@@ -32,13 +32,12 @@ import hashlib
 import io
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from genlab.config import GanConfig
+from genlab.config import GanConfig
 
 __all__ = ["GanAdapter", "GanData", "fingerprint", "samples_csv"]
 
@@ -64,6 +63,8 @@ class GanAdapter:
         monitor_target: the best value ``monitor`` can ever take (training stops when it is
             reached), or None.
         progress_keys: more validation figures worth showing on the progress bar.
+        config_class: the settings class of this kind's runs: :class:`GanConfig`, or the
+            kind's own subclass when its networks take settings of their own.
 
     Instance attributes (set by ``__init__`` of the subclass):
         name: what the data is, for people (``"exp"``, ``"multiples of 5 in [0, 100)"``).
@@ -80,6 +81,7 @@ class GanAdapter:
     monitor_mode: ClassVar[str] = "min"
     monitor_target: ClassVar[float | None] = None
     progress_keys: ClassVar[tuple[str, ...]] = ()
+    config_class: ClassVar[type[GanConfig]] = GanConfig
 
     name: str = ""
     dim: int = 0
@@ -110,13 +112,8 @@ class GanAdapter:
         the MLP pair of :mod:`genlab.models.gan` (``dim`` wide). A kind that needs its own
         networks (conv layers for images, conditional MLPs for tables) overrides this; the
         generator must have a ``latent_dim`` attribute (the width of its noise)."""
-        from genlab.errors import ConfigError
         from genlab.models.gan import build_discriminator, build_generator
 
-        if config.architecture != "mlp":
-            raise ConfigError(f"--architecture {config.architecture} is for 28x28 images")
-        if config.clusters:
-            raise ConfigError("--clusters needs --architecture conv (28x28 images)")
         generator = build_generator(
             config.latent_dim, self.dim, config.g_hidden, config.g_activation,
             config.g_out_activation,

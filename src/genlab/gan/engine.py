@@ -429,10 +429,10 @@ def load_gan(path: str | Path) -> GanRun:
     run folder or model file. A file of another kind is refused with a clear error."""
     payload = runs.load_model_file(path, KIND)
     try:
-        config = GanConfig.from_dict(payload["config"])
         stored = payload["data"]
         family = stored.get("kind") if isinstance(stored, dict) else None
         data = adapter_class(family).from_dict(stored)
+        config = data.config_class.from_dict(payload["config"])
     except KeyError as exc:
         raise RunFileError(f"{path}: the model file lacks {exc}") from exc
     generator, _ = data.build_networks(config)
@@ -462,7 +462,9 @@ def train_gan(
 ) -> GanRun:
     """Train a GAN on ``data``, evaluate the best generator, save a run folder.
 
-    ``config`` defaults to :class:`GanConfig()`. ``out`` (optional) is the run folder:
+    ``config`` defaults to the data's ``config_class()`` (:class:`GanConfig`, or the kind's
+    own subclass: a plain :class:`GanConfig` given for such a kind gets that class's
+    defaults for the kind's own settings). ``out`` (optional) is the run folder:
     ``config.json``, ``metrics.csv``, ``checkpoint.pt`` (the full state), ``model.pt`` (the
     best generator), ``summary.json``, ``plots/``. ``resume=True`` goes on from ``out``'s
     checkpoint with the config stored there (of ``config`` only ``device`` and ``threads``
@@ -474,14 +476,19 @@ def train_gan(
     and ``checkpoint.pt`` keeps the last good state.
     """
     check_count(final_samples, "final_samples")
-    config = config or GanConfig()
+    kind_config = data.config_class
+    config = (
+        config
+        if isinstance(config, kind_config)
+        else kind_config.from_dict((config or kind_config()).to_dict())
+    )
     with (
         ProcessGroup(config.device) as (ctx, device),
         runs.open_run_dir(out if ctx.is_main else None, overwrite, resume) as out_dir,
         _cpu_threads(config),
     ):
         if resume and out is not None:  # the stored settings; where it runs may change
-            stored = GanConfig.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
+            stored = data.config_class.from_dict(runs.read_json(Path(out) / runs.CONFIG_FILE))
             config = stored.with_(device=config.device, threads=config.threads)
         setup = _Setup(data, config, ctx, device, out_dir, plots)
         result, stop = setup.fit(reporter if ctx.is_main else None, out if resume else None, out)

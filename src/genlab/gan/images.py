@@ -36,6 +36,7 @@ import argparse
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from genlab.config import GanConfig
+from genlab.config import GanConfig, check_positive
 from genlab.data.fashion_mnist import CLASS_NAMES, find_data_dir, load_split, split_indices
 from genlab.errors import ConfigError, DataError, GenlabError, RunFileError
 from genlab.evaluation import image_figures as figures
@@ -192,7 +193,33 @@ class ImageDecoder(nn.Module):
         return pixels.round().clamp(0, 255).to(torch.uint8).view(-1, 28, 28)
 
 
-def image_networks(config: GanConfig, n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+#: The image kind's networks: the book's MLPs or genlab's conv pair.
+ARCHITECTURES = ("mlp", "conv")
+
+
+@dataclass(frozen=True)
+class ImageGanConfig(GanConfig):
+    """The settings of an image GAN run: :class:`~genlab.config.GanConfig`'s, plus the
+    networks' own (``--architecture``, ``--width``, ``--d-width``, ``--clusters``), which
+    only this kind takes."""
+
+    architecture: str = "mlp"  # "mlp" (g_hidden/d_hidden) or "conv" (width, d_width)
+    width: int = 32  # channels of the conv generator
+    d_width: int | None = None  # channels of the conv discriminator (None: width)
+    clusters: int = 0  # k-means clusters of the training images G and D are conditioned on
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.architecture not in ARCHITECTURES:
+            raise ConfigError(
+                f"--architecture {self.architecture!r}: choose one of {', '.join(ARCHITECTURES)}"
+            )
+        check_positive("width", self.width)
+        check_positive("d_width", self.d_width)
+        check_positive("clusters", self.clusters, allow_zero=True)
+
+
+def image_networks(config: ImageGanConfig, n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
     """The conv pair for 28x28 images: class-conditional when ``n_classes`` > 0, or
     self-conditioned on ``config.clusters`` clusters."""
     from genlab.models.image_gan import build_conv_networks
@@ -223,6 +250,7 @@ class ImageGanData(GanAdapter):
     only when a training run asks for batches."""
 
     kind = "images"
+    config_class = ImageGanConfig
     monitor = "fid_judge"
     monitor_mode = "min"
     snapshot_size = 64
@@ -296,7 +324,7 @@ class ImageGanData(GanAdapter):
         images = self.train_part[0]  # a tiny set: fewer clusters, the rest stay empty
         return kmeans(images, min(self.clusters, images.shape[0]), seed=CLUSTER_SEED)
 
-    def build_networks(self, config: GanConfig) -> tuple[nn.Module, nn.Module]:
+    def build_networks(self, config: ImageGanConfig) -> tuple[nn.Module, nn.Module]:  # type: ignore[override]
         """The conv pair for 28x28 images (class-conditional or self-conditioned as the data
         is), or the book's MLPs (``--architecture mlp``, the book preset)."""
         if config.architecture == "conv":
@@ -739,9 +767,38 @@ def _add_flags(parser: argparse.ArgumentParser) -> None:
         "none beside your own --judge unless given)",
     )
     group.add_argument("--data-dir", metavar="DIR", help="folder with the Fashion-MNIST files")
+    plain, conditional = recommended_config("genlab"), recommended_config("genlab", True)
+    networks = parser.add_argument_group("image networks (this kind's own settings)")
+    networks.add_argument(
+        "--architecture",
+        choices=ARCHITECTURES,
+        help="mlp (--g-hidden, --d-hidden; the book's image GAN) or conv (28x28 images, "
+        f"--width) (default {plain.architecture}; --preset book: mlp)",
+    )
+    networks.add_argument(
+        "--width",
+        type=int,
+        metavar="N",
+        help=f"channels of the conv generator (default {plain.width})",
+    )
+    networks.add_argument(
+        "--d-width",
+        type=int,
+        metavar="N",
+        help=f"channels of the conv discriminator (default {plain.d_width})",
+    )
+    networks.add_argument(
+        "--clusters",
+        type=int,
+        metavar="K",
+        help="self-conditioning: group the training images into K k-means clusters of their "
+        "pixels (no labels) and condition the conv G and D on the cluster; G draws its "
+        "cluster from its noise, so it samples like any unconditional GAN; 0 = off (default "
+        f"{plain.clusters}; --conditional: {conditional.clusters})",
+    )
 
 
-def _build(given: Mapping[str, Any], config: GanConfig | None = None) -> ImageGanData:
+def _build(given: Mapping[str, Any], config: ImageGanConfig | None = None) -> ImageGanData:
     options = {k: v for k, v in given.items() if v is not None}
     if config is not None and config.architecture == "mlp" and options.get("conditional"):
         raise ConfigError(
@@ -757,7 +814,7 @@ def _build(given: Mapping[str, Any], config: GanConfig | None = None) -> ImageGa
     )
 
 
-def recommended_config(preset: str, conditional: bool = False) -> GanConfig:
+def recommended_config(preset: str, conditional: bool = False) -> ImageGanConfig:
     """genlab's image GAN (``"genlab"``) or the book's chapter-4 GAN (``"book"``).
 
     ``"book"``: G 100-256-512-1024-784 (ReLU, Tanh out), D 784-1024-512-256-1 (ReLU,
@@ -775,7 +832,7 @@ def recommended_config(preset: str, conditional: bool = False) -> GanConfig:
     :mod:`genlab.models.image_gan`; figures in bench/results/image_gan.json).
     """
     if preset == "book":
-        return GanConfig(
+        return ImageGanConfig(
             architecture="mlp",
             latent_dim=100,
             g_hidden=(256, 512, 1024),
@@ -798,7 +855,7 @@ def recommended_config(preset: str, conditional: bool = False) -> GanConfig:
             threads=0,
             preset="book",
         )
-    return GanConfig(
+    return ImageGanConfig(
         architecture="conv",
         width=32,
         d_width=64,
@@ -819,7 +876,7 @@ def recommended_config(preset: str, conditional: bool = False) -> GanConfig:
     )
 
 
-def _base_config(preset: str, given: Mapping[str, Any]) -> GanConfig:
+def _base_config(preset: str, given: Mapping[str, Any]) -> ImageGanConfig:
     return recommended_config(preset, conditional=bool(given.get("conditional")))
 
 
@@ -840,8 +897,7 @@ KINDS = (
         _build,
         _base_config,
         _show,
-        # the conv networks' settings and self-conditioning: image runs only
-        extra_flags=("architecture", "width", "d_width", "clusters"),
+        config_class=ImageGanConfig,  # the networks' own flags: _add_flags
         help_configs=lambda: {
             "": _base_config("genlab", {}),
             "--conditional": _base_config("genlab", {"conditional": True}),

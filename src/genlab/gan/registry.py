@@ -82,7 +82,10 @@ class DataKind:
         base_config: ``(preset, options) -> GanConfig``: the settings before the user's.
         show: ``options -> (points, columns, title)`` for ``genlab data show``.
         extra_flags: the GanConfig settings this kind takes besides :data:`SHARED_FLAGS`
-            (e.g. the image networks' ``architecture``, ``width``, ``d_width``, ``clusters``).
+            (e.g. the curves' ``transform``).
+        config_class: the settings class of this kind's runs: :class:`GanConfig`, or the
+            kind's own subclass (its adapter's ``config_class``) whose fields only this kind
+            takes; ``add_flags`` adds their flags (the image networks' ``--width``, ...).
         help_configs: ``() -> {label: GanConfig}``, the base settings ``--help`` shows when
             one ``base_config("genlab", {})`` does not tell them (it needs a file, or options
             change them), e.g. ``{"tables": ..., "numbers-only CSV": ...}``; the label ``""``
@@ -98,13 +101,21 @@ class DataKind:
     base_config: Callable[[str, Options], GanConfig]
     show: Callable[[Options], tuple[torch.Tensor, list[str] | None, str]]
     extra_flags: tuple[str, ...] = ()
+    config_class: type[GanConfig] = GanConfig
     help_configs: Callable[[], Mapping[str, GanConfig]] | None = None
     flag_notes: tuple[tuple[str, str], ...] = ()
 
     @property
     def config_flags(self) -> tuple[str, ...]:
-        """The GanConfig settings this kind takes as ``gan train`` flags (by ``dest``)."""
-        return (*SHARED_FLAGS, *self.extra_flags)
+        """The settings this kind takes as ``gan train`` flags (by ``dest``): the shared
+        ones, its ``extra_flags`` and its own ``config_class``'s fields."""
+        return (*SHARED_FLAGS, *self.extra_flags, *self.own_settings)
+
+    @property
+    def own_settings(self) -> tuple[str, ...]:
+        """The fields of this kind's ``config_class`` that :class:`GanConfig` lacks."""
+        return tuple(f for f in self.config_class.__dataclass_fields__
+                     if f not in GanConfig.__dataclass_fields__)  # fmt: skip
 
     def with_(self, **changes: Any) -> DataKind:
         """A copy with some attributes changed (e.g. ``extra_flags``)."""
@@ -120,21 +131,26 @@ class DataKind:
         try:
             return {"": self.base_config("genlab", {})}
         except (GenlabError, OSError, KeyError, TypeError, ValueError):
-            return {"": GanConfig()}
+            return {"": self.config_class()}
 
     def split_options(self, given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """``given`` -> (data options, config fields); anything else is a ConfigError, as is
         a setting only other kinds take (another kind's ``extra_flags``)."""
         others = {f for kind in kinds().values() for f in kind.extra_flags}
-        config_fields = set(GanConfig.__dataclass_fields__) - (others - set(self.extra_flags))
+        config_fields = set(self.config_class.__dataclass_fields__) - (
+            others - set(self.extra_flags)
+        )
         data = {k: v for k, v in given.items() if k in self.options}
         config = {k: v for k, v in given.items() if k in config_fields and k not in data}
         unknown = sorted(set(given) - set(data) - set(config))
         if unknown:
             not_ours = sorted(others - set(self.extra_flags))
             but = f" but {', '.join(not_ours)}" if not_ours else ""
+            owners = sorted({k.name for k in kinds().values() for f in unknown
+                             if f in k.own_settings})  # fmt: skip
+            whose = f" ({', '.join(owners)} runs take it)" if owners else ""
             raise ConfigError(
-                f"{self.name!r} data takes no option {', '.join(unknown)}; its options: "
+                f"{self.name!r} data takes no option {', '.join(unknown)}{whose}; its options: "
                 f"{', '.join(self.options)}, and any GanConfig field{but}"
             )
         return data, config

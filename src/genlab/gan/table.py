@@ -355,8 +355,6 @@ class TableGanData(GanAdapter):
     def build_networks(self, config: GanConfig) -> tuple[nn.Module, nn.Module]:
         """The conditional MLP generator and the MLP discriminator (``g_hidden``,
         ``d_hidden``, ``d_dropout`` of ``config``)."""
-        if config.architecture != "mlp" or config.clusters:
-            raise ConfigError("tables use MLP networks: drop --architecture and --clusters")
         spans = [(start, width) for start, width, _ in self.codec.discrete]
         gated = [
             (self.codec.starts[j], self.codec.starts[j] + 1)
