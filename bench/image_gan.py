@@ -334,6 +334,13 @@ def main() -> None:
     figures["genlab_conditional"]["classes_meeting_target"] = sum(
         v >= min(0.75, conditional[f"floor_fidelity_{k}"]) for k, v in fidelity.items()
     )
+    # where the unconditional default is thinnest: each class's recall
+    unconditional = figures["genlab"]["metrics"]
+    per_class = {k.removeprefix("recall_"): v for k, v in unconditional.items()
+                 if k.startswith("recall_")}  # fmt: skip
+    if per_class:
+        thinnest = min(per_class, key=per_class.__getitem__)
+        figures["genlab"]["thinnest_class"] = {"class": thinnest, "recall": per_class[thinnest]}
     book_epoch = parts["genlab"].pop("book_epoch_seconds")
     figures["book"]["epoch_seconds"] = round(book_epoch, 1)
     figures["book"]["wall_seconds_50_epochs"] = round(EPOCHS * book_epoch, 1)

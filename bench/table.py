@@ -275,10 +275,12 @@ ROWS: tuple[Row, ...] = (
         "image_gan",
         "Fashion-MNIST GAN, unconditional",
         "precision / recall in the judge's features (real images: {floor.precision:.3f} / "
-        "{floor.recall:.3f}); rarest class's share",
+        "{floor.recall:.3f}); rarest class's share, by the judge / by a second judge (an MLP); "
+        "the thinnest class's recall",
         "{book.last.precision:.3f} / {book.last.recall:.3f}; {book.last.min_class_share:.1%}",
         "**{genlab.metrics.precision:.3f} / {genlab.metrics.recall:.3f}; "
-        "{genlab.metrics.min_class_share:.1%}**",
+        "{genlab.metrics.min_class_share:.1%}** / {genlab.metrics.second_min_class_share:.1%}; "
+        "{genlab.thinnest_class.class} {genlab.thinnest_class.recall:.3f}",
         "(real images: --part floors)",
     ),
     Row(
@@ -293,7 +295,7 @@ ROWS: tuple[Row, ...] = (
         "image_gan",
         "`genlab gan train fashion` (the defaults, as a user runs them)",
         "seconds of the whole run with torch's default threads ({genlab_default_time.threads}), "
-        "nothing else running (budget: 15 minutes)",
+        "nothing else running (budget: 10 minutes)",
         "-",
         "**{genlab_default_time.wall_seconds:,.0f}** ({genlab_default_time.epochs_run} epochs; "
         "`fid_judge` {genlab_default_time.metrics.fid_judge:.1f})",
@@ -307,7 +309,8 @@ ROWS: tuple[Row, ...] = (
         "**{genlab_conditional.metrics.class_fidelity:.3f}**; {genlab_conditional.worst_class."
         "class} {genlab_conditional.worst_class.fidelity:.3f} (judge: "
         "{genlab_conditional.worst_class.floor:.3f}); `fid_judge` "
-        "{genlab_conditional.metrics.fid_judge:.1f}",
+        "{genlab_conditional.metrics.fid_judge:.1f}; recall "
+        "{genlab_conditional.metrics.recall:.3f}",
     ),
     Row(
         "image_gan",

@@ -502,14 +502,23 @@ def test_mode_seeking_pairs_conditions_and_pushes_pairs_apart(
         return step(*args, labels=labels, **kwargs)
 
     monkeypatch.setattr(engine, "generator_step", spy)
-    monkeypatch.setattr(images, "MODE_SEEKING", 1.0)
     common = dict(data_dir=str(fashion), judge=str(judge), epochs=1, threads=1, quiet=True)
     out = tmp_path / "ms"
     run = genlab.gan.train(
-        "fashion", out=out, clusters=3, batch_size=10, final_samples=200, **common
+        "fashion",
+        out=out,
+        clusters=3,
+        batch_size=10,
+        final_samples=200,
+        mode_seeking=1.0,
+        **common,
     )
-    assert run.data.mode_seeking == 1.0 and genlab.gan.load(out).data.mode_seeking == 1.0
+    assert run.data.mode_seeking == 1.0 and genlab.gan.load(out).config.mode_seeking == 1.0
     assert asked and all(torch.equal(a[:5], a[5:10]) for a in asked if a.shape[0] == 10)
     asked.clear()
     book = genlab.gan.train("fashion", preset="book", final_samples=200, **common)
-    assert book.data.mode_seeking == 0.0 and not book.data.paired_conditions
+    assert book.config.mode_seeking == 0.0 and not book.data.paired_conditions
+    with pytest.raises(ConfigError, match="--mode-seeking must be >= 0"):
+        genlab.gan.train("fashion", mode_seeking=-1.0, **common)
+    with pytest.raises(ConfigError, match="no option mode_seeking"):
+        genlab.gan.train("exp", mode_seeking=1.0, epochs=1)

@@ -78,9 +78,7 @@ CLUSTER_SEED = 0
 CLUSTER_ITERATIONS = 20
 #: Clusters of genlab's unconditional image GAN (``--clusters``).
 DEFAULT_CLUSTERS = 40
-#: Weight of the mode-seeking term of genlab's conv generators (Mao et al. 2019): pairs of
-#: its images asked for the same condition from other noise are pushed apart, ``weight /
-#: (mean |G(z1) - G(z2)| / mean |z1 - z2|)``; 0 = none. Not the book preset's.
+#: Weight of the mode-seeking term of genlab's image generators (``--mode-seeking``).
 MODE_SEEKING = 0.0
 
 
@@ -207,6 +205,10 @@ class ImageGanConfig(GanConfig):
     width: int = 32  # channels of the conv generator
     d_width: int | None = None  # channels of the conv discriminator (None: width)
     clusters: int = 0  # k-means clusters of the training images G and D are conditioned on
+    # the mode-seeking term's weight (Mao et al. 2019): pairs of G's images asked for the same
+    # condition from other noise are pushed apart, weight / (mean |G(z1) - G(z2)| /
+    # mean |z1 - z2|) added to G's loss; 0 = none
+    mode_seeking: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -217,6 +219,7 @@ class ImageGanConfig(GanConfig):
         check_positive("width", self.width)
         check_positive("d_width", self.d_width)
         check_positive("clusters", self.clusters, allow_zero=True)
+        check_positive("mode_seeking", self.mode_seeking, allow_zero=True)
 
 
 def image_networks(config: ImageGanConfig, n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
@@ -622,7 +625,6 @@ class ImageGanData(GanAdapter):
             "classes": list(self.classes),
             "conditional": self.conditional,
             "clusters": self.clusters,
-            "mode_seeking": self.mode_seeking,
             "judge": str(self.judge.folder),
             "judge_sha256": self.judge.digest,
             "second_judge": None if self.second_judge is None else str(self.second_judge.folder),
@@ -648,7 +650,6 @@ class ImageGanData(GanAdapter):
                 data_dir=values.get("data_dir"),
                 clusters=int(values.get("clusters", 0)),
                 second_judge=second,
-                mode_seeking=float(values.get("mode_seeking", 0.0)),
             )
         except GenlabError:
             raise
@@ -796,6 +797,14 @@ def _add_flags(parser: argparse.ArgumentParser) -> None:
         "cluster from its noise, so it samples like any unconditional GAN; 0 = off (default "
         f"{plain.clusters}; --conditional: {conditional.clusters})",
     )
+    networks.add_argument(
+        "--mode-seeking",
+        type=float,
+        metavar="W",
+        help="weight of a term that pushes apart G's images of the same condition made from "
+        "other noise (more variety, less precision; Mao et al. 2019); 0 = off (default "
+        f"{plain.mode_seeking}; --preset book: 0)",
+    )
 
 
 def _build(given: Mapping[str, Any], config: ImageGanConfig | None = None) -> ImageGanData:
@@ -806,11 +815,10 @@ def _build(given: Mapping[str, Any], config: ImageGanConfig | None = None) -> Im
         )
     if config is not None and config.architecture == "mlp" and config.clusters:
         raise ConfigError("--clusters needs the conv networks (genlab's preset): drop it")
-    conv = config is not None and config.architecture == "conv"
     return make_image_gan_data(
         **options,
         clusters=config.clusters if config else 0,
-        mode_seeking=MODE_SEEKING if conv else 0.0,
+        mode_seeking=config.mode_seeking if config else 0.0,
     )
 
 
@@ -873,6 +881,7 @@ def recommended_config(preset: str, conditional: bool = False) -> ImageGanConfig
         transform="none",
         plot_every=1,
         threads=0,
+        mode_seeking=MODE_SEEKING,
     )
 
 
