@@ -39,6 +39,8 @@ NOISE_SCALES = (0.8, 1.2)
 #: (clusters100_ms1): seed 0 14.0 / 0.661 / 0.709, seed 1 12.7 / 0.681 / 0.742, 862 s, every
 #: class's recall 0.55-0.88: the variety is there, but precision falls under 0.80; noise
 #: scaled by 1.2 / 1.5 only trades more of it away (seed 0: 0.581 / 0.770, 0.454 / 0.824).
+#: Weight 0.4 (seed 0): 11.2 / 0.755 / 0.653; weight 0.2: 10.5 / 0.809 / 0.612, 878 s, every
+#: class's recall 0.48-0.78 (noise scaled by 0.8: 9.9 / 0.882 / 0.451).
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},  # genlab's defaults: 40 clusters, G 32 wide, D 64, 10 epochs
     "g64": {"width": 64},  # a wider generator (self-conditioned: not tried before)
@@ -49,6 +51,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # a mode-seeking term (--mode-seeking)
     "clusters100_ms1": {"clusters": 100, "mode_seeking": 1.0},
     "clusters100_ms3": {"clusters": 100, "mode_seeking": 3.0},
+    "clusters100_ms01": {"clusters": 100, "mode_seeking": 0.1},
+    "clusters100_ms015": {"clusters": 100, "mode_seeking": 0.15},
     "clusters100_ms02": {"clusters": 100, "mode_seeking": 0.2},
     "clusters100_ms04": {"clusters": 100, "mode_seeking": 0.4},
 }

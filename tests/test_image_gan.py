@@ -522,3 +522,36 @@ def test_mode_seeking_pairs_conditions_and_pushes_pairs_apart(
         genlab.gan.train("fashion", mode_seeking=-1.0, **common)
     with pytest.raises(ConfigError, match="no option mode_seeking"):
         genlab.gan.train("exp", mode_seeking=1.0, epochs=1)
+
+
+def test_noise_scale_is_set_after_training_and_old_files_sample_as_before(
+    fashion: Path, judge: Path, tmp_path: Path
+) -> None:
+    from genlab.gan.engine import generate
+    from genlab.models.image_gan import ConvGenerator
+
+    common = dict(data_dir=str(fashion), judge=str(judge), epochs=1, threads=1, quiet=True)
+    out = tmp_path / "scaled"
+    run = genlab.gan.train("fashion", out=out, clusters=3, noise_scale=0.5, final_samples=200,
+                           **common)  # fmt: skip
+    loaded = genlab.gan.load(out)
+    assert float(loaded.generator.noise_scale) == 0.5 == loaded.config.noise_scale
+    noise = torch.randn(6, 64, generator=torch.Generator().manual_seed(1))
+    state = {k: v for k, v in run.generator.state_dict().items() if k != "noise_scale"}
+    plain = ConvGenerator(64, clusters=3)
+    plain.load_state_dict(state)  # a model file from before: scale 1
+    plain.eval()
+    assert float(plain.noise_scale) == 1.0
+    halved = torch.cat([noise[:, :1], noise[:, 1:] * 0.5], dim=1)  # not the cluster's coordinate
+    assert torch.equal(generate(loaded.generator, loaded.data, noise=noise),
+                       generate(plain, loaded.data, noise=halved))  # fmt: skip
+    plain.train()  # training never sees the scale
+    with torch.no_grad():
+        loaded.generator.train()
+        torch.manual_seed(0)
+        a = loaded.generator(halved)
+        torch.manual_seed(0)
+        b = plain(halved)
+    assert torch.equal(a, b)
+    with pytest.raises(ConfigError, match="--noise-scale needs the conv networks"):
+        genlab.gan.train("fashion", preset="book", noise_scale=0.8, **common)

@@ -77,9 +77,11 @@ CLUSTER_SEED = 0
 #: Lloyd iterations of those k-means.
 CLUSTER_ITERATIONS = 20
 #: Clusters of genlab's unconditional image GAN (``--clusters``).
-DEFAULT_CLUSTERS = 40
+DEFAULT_CLUSTERS = 100
 #: Weight of the mode-seeking term of genlab's image generators (``--mode-seeking``).
-MODE_SEEKING = 0.0
+MODE_SEEKING = 0.4
+#: What genlab's conv generators multiply their noise by when sampling (``--noise-scale``).
+NOISE_SCALE = 0.8
 
 
 def _slug(name: str) -> str:
@@ -209,6 +211,9 @@ class ImageGanConfig(GanConfig):
     # condition from other noise are pushed apart, weight / (mean |G(z1) - G(z2)| /
     # mean |z1 - z2|) added to G's loss; 0 = none
     mode_seeking: float = 0.0
+    # the conv generator's noise times this when it samples (set after training; below 1:
+    # less variety, more precision)
+    noise_scale: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -220,6 +225,9 @@ class ImageGanConfig(GanConfig):
         check_positive("d_width", self.d_width)
         check_positive("clusters", self.clusters, allow_zero=True)
         check_positive("mode_seeking", self.mode_seeking, allow_zero=True)
+        check_positive("noise_scale", self.noise_scale)
+        if self.architecture == "mlp" and self.noise_scale != 1.0:
+            raise ConfigError("--noise-scale needs the conv networks (genlab's preset): drop it")
 
 
 def image_networks(config: ImageGanConfig, n_classes: int = 0) -> tuple[nn.Module, nn.Module]:
@@ -269,9 +277,11 @@ class ImageGanData(GanAdapter):
         clusters: int = 0,
         second_judge: Judge | None = None,
         mode_seeking: float = 0.0,
+        noise_scale: float = 1.0,
     ) -> None:
         self.classes = tuple(int(c) for c in classes)
         self.mode_seeking = float(mode_seeking)
+        self.noise_scale = float(noise_scale)
         self.paired_conditions = self.mode_seeking > 0
         self.second_judge = second_judge
         self.conditional = bool(conditional)
@@ -335,6 +345,11 @@ class ImageGanData(GanAdapter):
         if self.n_classes:
             raise ConfigError("a class-conditional GAN needs --architecture conv")
         return super().build_networks(config)
+
+    def finish_generator(self, generator: nn.Module, seed: int) -> None:
+        """A conv generator samples with its noise scaled by ``noise_scale``."""
+        if hasattr(generator, "noise_scale"):
+            generator.noise_scale.fill_(self.noise_scale)
 
     def setup_generator(self, generator: nn.Module) -> None:
         """A self-conditioned generator learns the clusters' shares of the train part."""
@@ -707,6 +722,7 @@ def make_image_gan_data(
     clusters: int = 0,
     second_judge: str | Path | None = None,
     mode_seeking: float = 0.0,
+    noise_scale: float = 1.0,
 ) -> ImageGanData:
     """The ``fashion`` data: ``classes`` (names or indices; default all ten), class-
     conditional or not (or self-conditioned on ``clusters`` k-means clusters), judged by
@@ -733,6 +749,7 @@ def make_image_gan_data(
         clusters=clusters,
         second_judge=None if second_judge is None else load_judge(second_judge),
         mode_seeking=mode_seeking,
+        noise_scale=noise_scale,
     )
 
 
@@ -805,6 +822,14 @@ def _add_flags(parser: argparse.ArgumentParser) -> None:
         "other noise (more variety, less precision; Mao et al. 2019); 0 = off (default "
         f"{plain.mode_seeking}; --preset book: 0)",
     )
+    networks.add_argument(
+        "--noise-scale",
+        type=float,
+        metavar="S",
+        help="the conv generator's noise is multiplied by S when it samples, after training "
+        "(below 1: fewer odd images, less variety; training and its checks use 1) (default "
+        f"{plain.noise_scale})",
+    )
 
 
 def _build(given: Mapping[str, Any], config: ImageGanConfig | None = None) -> ImageGanData:
@@ -819,6 +844,7 @@ def _build(given: Mapping[str, Any], config: ImageGanConfig | None = None) -> Im
         **options,
         clusters=config.clusters if config else 0,
         mode_seeking=config.mode_seeking if config else 0.0,
+        noise_scale=config.noise_scale if config else 1.0,
     )
 
 
@@ -882,6 +908,7 @@ def recommended_config(preset: str, conditional: bool = False) -> ImageGanConfig
         plot_every=1,
         threads=0,
         mode_seeking=MODE_SEEKING,
+        noise_scale=NOISE_SCALE,
     )
 
 

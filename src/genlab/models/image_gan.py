@@ -76,6 +76,10 @@ class ConvGenerator(nn.Module):
             # set by the data before training, saved with the weights
             shares = torch.full((self.clusters,), 1.0 / self.clusters, dtype=torch.float64)
             self.register_buffer("cluster_ends", shares.cumsum(0))
+        # in eval mode the noise is multiplied by this (all but a self-conditioned G's first
+        # coordinate, which picks the cluster): below 1 trades variety for precision. Set
+        # after training (the image kind's --noise-scale); training never sees it.
+        self.register_buffer("noise_scale", torch.ones(()))
         self.project = nn.Sequential(
             nn.Linear(latent_dim + embed, 2 * width * 7 * 7, bias=False),
             nn.BatchNorm1d(2 * width * 7 * 7),
@@ -96,10 +100,18 @@ class ConvGenerator(nn.Module):
             noise, labels = self.split_noise(noise)
         elif not self.clusters:
             _check_labels(labels, self.n_classes, "generator")
+        if not self.training:
+            first = 1 if self.clusters else 0
+            noise = torch.cat([noise[:, :first], noise[:, first:] * self.noise_scale], dim=1)
         if self.embed is not None:
             noise = torch.cat([noise, self.embed(labels)], dim=1)
         maps = self.project(noise).view(-1, 2 * self.width, 7, 7)
         return self.up(maps).flatten(1)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # model files from before the noise scale: 1, as they were trained and sampled
+        state_dict.setdefault(prefix + "noise_scale", torch.ones(()))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def set_cluster_shares(self, shares: torch.Tensor) -> None:
         """The share of the training images in each cluster (sums to 1): how often
