@@ -51,6 +51,9 @@ class Row:
 
 M5_RULE = "genlab_rule_n%3==1_max60"
 SEEDS_FIGURE = "over {n_seeds} seeds, mean ± std [min, max]"
+#: How bench/image_gan.py's figures were made: a part at a time, the book's 50-epoch run's
+#: figures taken from the committed results (its cached generators were gone).
+IMAGE_PARTS = "--part NAME for each part, the book's with --book-from-results"
 
 
 def spread(path: str, spec: str) -> str:
@@ -269,7 +272,7 @@ ROWS: tuple[Row, ...] = (
         "**{genlab.metrics.fid_judge:.1f}** ({genlab.epochs_run} epochs, self-conditioned on "
         "{genlab_settings.clusters} clusters, no labels; {ratios.fid_genlab_over_book_last:.2f}x "
         "/ {ratios.fid_genlab_over_book_best:.2f}x the book's)",
-        "(real images: --part floors)",
+        f"{IMAGE_PARTS} (real images: --part floors)",
     ),
     Row(
         "image_gan",
@@ -281,7 +284,7 @@ ROWS: tuple[Row, ...] = (
         "**{genlab.metrics.precision:.3f} / {genlab.metrics.recall:.3f}; "
         "{genlab.metrics.min_class_share:.1%}** / {genlab.metrics.second_min_class_share:.1%}; "
         "{genlab.thinnest_class.class} {genlab.thinnest_class.recall:.3f}",
-        "(real images: --part floors)",
+        f"{IMAGE_PARTS} (real images: --part floors)",
     ),
     Row(
         "image_gan",
@@ -290,6 +293,7 @@ ROWS: tuple[Row, ...] = (
         "epoch timed in the same process)",
         "{book.wall_seconds_50_epochs:,.0f}",
         "{genlab.wall_seconds:,.0f} (**{ratios.time_genlab_over_book_50_epochs:.2f}x the time**)",
+        IMAGE_PARTS,
     ),
     Row(
         "image_gan",
@@ -299,6 +303,7 @@ ROWS: tuple[Row, ...] = (
         "-",
         "**{genlab_default_time.wall_seconds:,.0f}** ({genlab_default_time.epochs_run} epochs; "
         "`fid_judge` {genlab_default_time.metrics.fid_judge:.1f})",
+        IMAGE_PARTS,
     ),
     Row(
         "image_gan",
@@ -311,6 +316,7 @@ ROWS: tuple[Row, ...] = (
         "{genlab_conditional.worst_class.floor:.3f}); `fid_judge` "
         "{genlab_conditional.metrics.fid_judge:.1f}; recall "
         "{genlab_conditional.metrics.recall:.3f}",
+        IMAGE_PARTS,
     ),
     Row(
         "image_gan",
@@ -318,6 +324,7 @@ ROWS: tuple[Row, ...] = (
         "seconds per epoch: genlab's book preset vs the book's loop",
         "{book_preset.book_epoch_seconds:.0f}",
         "{book_preset.genlab_epoch_seconds:.0f} ({ratios.book_preset_epoch_over_book_epoch:.2f}x)",
+        IMAGE_PARTS,
     ),
     Row(
         "table_gan",

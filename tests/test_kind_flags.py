@@ -19,7 +19,14 @@ from genlab.gan import registry
 from genlab.gan.images import recommended_config
 from genlab.gan.table import TABLE_CONFIG
 
-IMAGE_ONLY = ("--architecture", "--width", "--d-width", "--clusters", "--mode-seeking")
+IMAGE_ONLY = (
+    "--architecture",
+    "--width",
+    "--d-width",
+    "--clusters",
+    "--mode-seeking",
+    "--noise-scale",
+)
 
 
 def _sub(parser: argparse.ArgumentParser, *words: str) -> argparse.ArgumentParser:
@@ -156,7 +163,7 @@ def test_the_python_api_refuses_another_kinds_setting_too() -> None:
     with pytest.raises(ConfigError, match=r"no option clusters \(fashion runs take it\)"):
         registry.get_kind("exp").split_options({"clusters": 4})
     # the image networks' settings are the image kind's own, declared in its module
-    image_only = {"architecture", "width", "d_width", "clusters", "mode_seeking"}
+    image_only = {"architecture", "width", "d_width", "clusters", "mode_seeking", "noise_scale"}
     assert not image_only & set(GanConfig.__dataclass_fields__)
     assert set(registry.get_kind("fashion").own_settings) == image_only
     assert all(

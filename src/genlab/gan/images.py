@@ -859,11 +859,14 @@ def recommended_config(preset: str, conditional: bool = False) -> ImageGanConfig
 
     ``"genlab"``: the convolutional pair of :mod:`genlab.models.image_gan` (G 32 channels,
     D 64, a class projection), latent 64, batch 64, Adam lr 2e-4 with betas (0.5, 0.999), an
-    exponential average of G's weights (0.99), up to 10 epochs (the default run's 15-minute
+    exponential average of G's weights (0.99), up to 10 epochs (the default run's 10-minute
     budget on 2 cores), patience 3 checks. Unconditional runs are self-conditioned on
     :data:`DEFAULT_CLUSTERS` k-means clusters of the training images; ``conditional`` ones
-    have the classes instead. Measured on the validation part (notes in
-    :mod:`genlab.models.image_gan`; figures in bench/results/image_gan.json).
+    have the classes instead. For variety (issue 22), a mode-seeking term of weight
+    :data:`MODE_SEEKING` in G's loss, and noise scaled by :data:`NOISE_SCALE` when the
+    trained generator samples. Measured on the validation part (notes in
+    :mod:`genlab.models.image_gan` and bench/image_tune.py; figures in
+    bench/results/image_gan.json).
     """
     if preset == "book":
         return ImageGanConfig(
