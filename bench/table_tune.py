@@ -87,8 +87,8 @@ def run_one(data: str, variant: str, seed: int) -> dict[str, Any]:
     if spec.get("mmd"):
         weight, plain = float(spec["mmd"]), table.TableGanData.generator_penalty
 
-        def penalty(self: Any, fake: Any, real: Any) -> Any:
-            base = plain(self, fake, real)
+        def penalty(self: Any, fake: Any, real: Any, noise: Any) -> Any:
+            base = plain(self, fake, real, noise)
             extra = weight * mmd(fake, real)
             return extra if base is None else base + extra
 

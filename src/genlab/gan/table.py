@@ -1083,7 +1083,10 @@ def _build(given: Mapping[str, Any], config: GanConfig) -> GanAdapter:
 #: Then calibration after training (:func:`calibrate`; variant ``nocalibration`` without):
 #: diamonds 0.963 / 0.912 (without 0.962 / 0.912), gss_wages 0.960 / 0.138 (without
 #: 0.951 / 0.145): on, :data:`CALIBRATE`. With it, conditioned share 0.2: 0.962 / 0.914;
-#: 0 (no training by sampling: --where would suffer): 0.960 / 0.917.
+#: 0 (no training by sampling: --where would suffer): 0.960 / 0.917. Session 9 tried the image
+#: kind's lever, the trained generator's noise scaled down when sampling (then calibrated; a
+#: generator buffer, code not kept): by 0.7 0.939 / 0.913, by 0.5 0.896 / 0.911: quality
+#: falls, ML efficacy stays.
 TABLE_CONFIG = dict(
     latent_dim=64,
     g_hidden=(256, 256),
