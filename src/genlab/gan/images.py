@@ -200,8 +200,8 @@ ARCHITECTURES = ("mlp", "conv")
 @dataclass(frozen=True)
 class ImageGanConfig(GanConfig):
     """The settings of an image GAN run: :class:`~genlab.config.GanConfig`'s, plus the
-    networks' own (``--architecture``, ``--width``, ``--d-width``, ``--clusters``), which
-    only this kind takes."""
+    networks' own (``--architecture``, ``--width``, ``--d-width``, ``--clusters``,
+    ``--mode-seeking``, ``--noise-scale``), which only this kind takes."""
 
     architecture: str = "mlp"  # "mlp" (g_hidden/d_hidden) or "conv" (width, d_width)
     width: int = 32  # channels of the conv generator
