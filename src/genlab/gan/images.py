@@ -282,7 +282,6 @@ class ImageGanData(GanAdapter):
         self.classes = tuple(int(c) for c in classes)
         self.mode_seeking = float(mode_seeking)
         self.noise_scale = float(noise_scale)
-        self.paired_conditions = self.mode_seeking > 0
         self.second_judge = second_judge
         self.conditional = bool(conditional)
         self.clusters = int(clusters)
@@ -345,6 +344,11 @@ class ImageGanData(GanAdapter):
         if self.n_classes:
             raise ConfigError("a class-conditional GAN needs --architecture conv")
         return super().build_networks(config)
+
+    @property
+    def paired_conditions(self) -> bool:  # type: ignore[override]
+        """The mode-seeking term compares pairs asked for the same condition."""
+        return self.mode_seeking > 0
 
     def finish_generator(self, generator: nn.Module, seed: int) -> None:
         """A conv generator samples with its noise scaled by ``noise_scale``."""
@@ -793,43 +797,21 @@ def _add_flags(parser: argparse.ArgumentParser) -> None:
         help="mlp (--g-hidden, --d-hidden; the book's image GAN) or conv (28x28 images, "
         f"--width) (default {plain.architecture}; --preset book: mlp)",
     )
-    networks.add_argument(
-        "--width",
-        type=int,
-        metavar="N",
-        help=f"channels of the conv generator (default {plain.width})",
-    )
-    networks.add_argument(
-        "--d-width",
-        type=int,
-        metavar="N",
-        help=f"channels of the conv discriminator (default {plain.d_width})",
-    )
-    networks.add_argument(
-        "--clusters",
-        type=int,
-        metavar="K",
-        help="self-conditioning: group the training images into K k-means clusters of their "
-        "pixels (no labels) and condition the conv G and D on the cluster; G draws its "
-        "cluster from its noise, so it samples like any unconditional GAN; 0 = off (default "
-        f"{plain.clusters}; --conditional: {conditional.clusters})",
-    )
-    networks.add_argument(
-        "--mode-seeking",
-        type=float,
-        metavar="W",
-        help="weight of a term that pushes apart G's images of the same condition made from "
-        "other noise (more variety, less precision; Mao et al. 2019); 0 = off (default "
-        f"{plain.mode_seeking}; --preset book: 0)",
-    )
-    networks.add_argument(
-        "--noise-scale",
-        type=float,
-        metavar="S",
-        help="the conv generator's noise is multiplied by S when it samples, after training "
-        "(below 1: fewer odd images, less variety; training and its checks use 1) (default "
-        f"{plain.noise_scale})",
-    )
+    for flag, kind, metavar, text in (
+        ("--width", int, "N", f"channels of the conv generator (default {plain.width})"),
+        ("--d-width", int, "N", f"channels of the conv discriminator (default {plain.d_width})"),
+        ("--clusters", int, "K", "self-conditioning: group the training images into K k-means "
+         "clusters of their pixels (no labels) and condition the conv G and D on the cluster; G "
+         "draws its cluster from its noise, so it samples like any unconditional GAN; 0 = off "
+         f"(default {plain.clusters}; --conditional: {conditional.clusters})"),
+        ("--mode-seeking", float, "W", "weight of a term that pushes apart G's images of the "
+         "same condition made from other noise (more variety, less precision; Mao et al. "
+         f"2019); 0 = off (default {plain.mode_seeking}; --preset book: 0)"),
+        ("--noise-scale", float, "S", "the conv generator's noise is multiplied by S when it "
+         "samples, after training (below 1: fewer odd images, less variety; training and its "
+         f"checks use 1) (default {plain.noise_scale})"),
+    ):  # fmt: skip
+        networks.add_argument(flag, type=kind, metavar=metavar, help=text)
 
 
 def _build(given: Mapping[str, Any], config: ImageGanConfig | None = None) -> ImageGanData:
