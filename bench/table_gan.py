@@ -10,7 +10,8 @@ Each side then makes as many rows as the test part has, scored with
 efficacy with scikit-learn's HistGradientBoosting) and :mod:`genlab.evaluation.privacy`
 (privacy, copies). "real rows" are other real rows of the train part, scored the same way
 (the ceiling; their privacy is 0 by construction: they are training rows). Fit seconds are
-each tool's own defaults on this machine (genlab: 1 thread; SDV: torch's default).
+each tool's own defaults on this machine (genlab: its table default of 2 threads; SDV:
+torch's default, all cores).
 
     python bench/table_gan.py --part genlab --seeds 0 1 2    # one part at a time
     python bench/table_gan.py --part gaussiancopula

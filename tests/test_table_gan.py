@@ -363,7 +363,7 @@ def test_moment_gap_sees_a_broken_dependency() -> None:
     assert float(moment_gap(broken, real)) > 1.0 > 3 * float(moment_gap(real[:250], real[250:]))
 
 
-def _toy_generator(seed: int = 0):
+def _toy_generator(seed: int = 0, two_stage: bool = True):
     """An untrained table generator: one 3-level category, one number with empty cells (its
     present/empty one-hot), one plain number: model space [cat x3 | value, present, empty |
     value]."""
@@ -373,8 +373,9 @@ def _toy_generator(seed: int = 0):
     column_dims = torch.zeros(3, 7, dtype=torch.bool)
     column_dims[0, 0:3] = column_dims[1, 3:6] = column_dims[2, 6] = True
     return TableGenerator(
-        8, 7, [(0, 3), (4, 2)], column_dims, (32,), gated=[(3, 4)], values=[3, 6]
-    ).eval()
+        8, 7, [(0, 3), (4, 2)], column_dims, (32,), gated=[(3, 4)], values=[3, 6],
+        two_stage=two_stage,
+    ).eval()  # fmt: skip
 
 
 def test_calibration_brings_shares_and_marginals_to_the_train_parts() -> None:
@@ -433,6 +434,39 @@ def test_fit_bias_meets_the_shares_and_old_model_files_load() -> None:
     fresh.load_state_dict(old)
     assert torch.equal(fresh.calibration_from, fresh.calibration_to)
     assert float(fresh.logit_bias.abs().sum()) == 0.0
+
+
+def test_numbers_follow_the_categories_as_they_come_out() -> None:
+    """The second stage makes the numbers from the categories the first stage chose: the same
+    noise with another level chosen (here by shifting the level's logits) gives other numbers,
+    which one stage cannot do (its numbers do not see its categories); a model file from
+    before the second stage loads as one stage and samples as before."""
+    gen, one = _toy_generator(), _toy_generator(two_stage=False)
+    assert gen.numbers is not None and one.numbers is None
+    noise = torch.randn(2000, 8, generator=torch.Generator().manual_seed(1))
+    condition = torch.zeros(2000, 7 + 3)
+
+    def shifted(generator: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            before = generator(noise, condition)
+            generator.logit_bias[0] = 50.0  # level 0 of the category, always
+            after = generator(noise, condition)
+            generator.logit_bias.zero_()
+        return before, after
+
+    for generator, moves in ((gen, True), (one, False)):
+        before, after = shifted(generator)
+        changed = before[:, :3].argmax(dim=1) != 0  # rows whose level the shift changed
+        assert bool(torch.all(after[:, 0] == 1)) and 0.2 < float(changed.float().mean()) < 0.9
+        number_moved = (after[:, 6] - before[:, 6]).abs() > 1e-6
+        assert bool(torch.equal(number_moved, changed)) is moves  # only where the level changed
+        assert bool(number_moved.any()) is moves
+    old = {k: v for k, v in one.state_dict().items()}  # a one-stage model file
+    fresh = _toy_generator(seed=1)
+    fresh.load_state_dict(old)
+    assert fresh.numbers is None
+    with torch.no_grad():
+        assert torch.equal(fresh(noise, condition), one(noise, condition))
 
 
 def test_generator_step_adds_the_datas_penalty() -> None:
