@@ -219,9 +219,11 @@ def normalised_mlp(width: int, hidden: tuple[int, ...], out: int, activation: st
 
 #: Quantile levels of the numbers' calibration (:class:`TableGenerator`).
 CALIBRATION_LEVELS = 200
-#: Generated rows the calibration is read from (50,000 left a share's error of about 0.2
-#: points, 0.75 in one gss_wages run: carried into every sample, see docs/table.md).
+#: Generated rows the calibration is read from: 10 per train row, within these bounds
+#: (50,000 for a big table left a share's error of about 0.2 points, 0.75 in one gss_wages
+#: run: carried into every sample, see docs/table.md).
 CALIBRATION_ROWS = 200_000
+MIN_CALIBRATION_ROWS = 50_000
 #: Steps of the logit-bias fit (:func:`fit_bias`).
 CALIBRATION_STEPS = 400
 
@@ -487,7 +489,9 @@ class TableGanData(GanAdapter):
         parts are not looked at)."""
         if CALIBRATE and isinstance(generator, TableGenerator):
             shares = [offsets.diff().double() / offsets[-1] for _, offsets, _, _ in self._levels]
-            calibrate(generator, shares, seed + CALIBRATION_SEED_OFFSET)
+            train_rows = self._train_model(torch.device("cpu")).shape[0]
+            rows = min(CALIBRATION_ROWS, max(MIN_CALIBRATION_ROWS, 10 * train_rows))
+            calibrate(generator, shares, seed + CALIBRATION_SEED_OFFSET, rows)
 
     def generator_penalty(
         self, fake: torch.Tensor, real: torch.Tensor, noise: torch.Tensor
