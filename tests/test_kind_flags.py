@@ -139,6 +139,17 @@ def test_image_only_flags_only_for_the_image_kind(name: str) -> None:
         assert flag in offered, (name, flag)
 
 
+@pytest.mark.parametrize("module", registry.MODULES)
+def test_a_kinds_settings_class_is_its_adapters(module: str) -> None:
+    """A kind names its settings class twice (the CLI and API need it before any data, a
+    model file's loader from the adapter): in each kind's module the two agree."""
+    import importlib
+
+    found = importlib.import_module(module)
+    declared = {kind.config_class for kind in found.KINDS}
+    assert declared == {adapter.config_class for adapter in found.ADAPTERS}, module
+
+
 @pytest.mark.parametrize(
     ("argv", "flag"),
     [
