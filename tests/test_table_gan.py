@@ -461,7 +461,7 @@ def test_numbers_follow_the_categories_as_they_come_out() -> None:
         number_moved = (after[:, 6] - before[:, 6]).abs() > 1e-6
         assert bool(torch.equal(number_moved, changed)) is moves  # only where the level changed
         assert bool(number_moved.any()) is moves
-    old = {k: v for k, v in one.state_dict().items()}  # a one-stage model file
+    old = dict(one.state_dict())  # a one-stage model file
     fresh = _toy_generator(seed=1)
     fresh.load_state_dict(old)
     assert fresh.numbers is None

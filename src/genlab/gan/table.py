@@ -55,7 +55,7 @@ from genlab.data.table import (
 from genlab.errors import ConfigError, DataError, RunFileError
 from genlab.gan.adapter import GanAdapter, fingerprint
 from genlab.gan.registry import DataKind
-from genlab.models.gan import make_activation, mlp
+from genlab.models.gan import mlp
 
 __all__ = ["TableGanData", "TableGenerator", "make_table_gan_data"]
 
@@ -157,14 +157,16 @@ class TableGenerator(nn.Module):
         identity = normal_quantiles().expand(len(values or []), -1).clone()
         self.register_buffer("calibration_from", identity)
         self.register_buffer("calibration_to", identity.clone())
-        self.net = normalised_mlp(self.latent_dim + dim + self.n_columns, hidden, dim, activation)
+        # batch-normalised hidden layers, as CTGAN's generator
+        inputs = self.latent_dim + dim + self.n_columns  # noise and condition
+        self.net = mlp((inputs, *hidden, dim), activation, batch_norm=True)
         categories = torch.zeros(self.dim, dtype=torch.bool)
         for start, width in self.spans:
             categories[start : start + width] = True
         self.register_buffer("category_dims", categories, persistent=False)
         # the second stage: the numbers given the categories as they came out
         self.numbers = (
-            normalised_mlp(self.latent_dim + 2 * dim + self.n_columns, hidden, dim, activation)
+            mlp((inputs + dim, *hidden, dim), activation, batch_norm=True)
             if two_stage and self.spans
             else None
         )
@@ -204,17 +206,6 @@ class TableGenerator(nn.Module):
         for name in ("logit_bias", "calibration_from", "calibration_to", "value_dims"):
             state_dict.setdefault(prefix + name, getattr(self, name))
         super()._load_from_state_dict(state_dict, prefix, *args)
-
-
-def normalised_mlp(width: int, hidden: tuple[int, ...], out: int, activation: str) -> nn.Sequential:
-    """Linear layers of ``hidden`` sizes, each batch-normalised (as CTGAN's generator), then a
-    linear layer to ``out``."""
-    layers: list[nn.Module] = []
-    for size in hidden:
-        layers += [nn.Linear(width, size), nn.BatchNorm1d(size), make_activation(activation)]
-        width = size
-    layers.append(nn.Linear(width, out))
-    return nn.Sequential(*layers)
 
 
 #: Quantile levels of the numbers' calibration (:class:`TableGenerator`).

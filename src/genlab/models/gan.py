@@ -48,15 +48,19 @@ def mlp(
     activation: str = "relu",
     dropout: float = 0.0,
     out_activation: str = "none",
+    batch_norm: bool = False,
 ) -> nn.Sequential:
     """Linear layers of ``sizes`` (input and output included) with ``activation`` (and
-    ``dropout`` if > 0) after every hidden layer and ``out_activation`` after the last."""
+    ``dropout`` if > 0) after every hidden layer and ``out_activation`` after the last;
+    ``batch_norm``: each hidden layer batch-normalised before its activation."""
     if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
         raise ValueError(f"an MLP needs at least two positive sizes, got {list(sizes)}")
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(int(n_in), int(n_out)))
         if i < len(sizes) - 2:
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(int(n_out)))
             layers.append(make_activation(activation))
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
