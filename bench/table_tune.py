@@ -23,7 +23,8 @@ HERE = Path(__file__).resolve().parent
 KEYS = ("quality", "column_shapes", "pair_trends", "ml_efficacy", "ml_efficacy_real",
         "privacy", "copies", "missing_gap")  # fmt: skip
 
-#: name -> {"module": genlab.gan.table constants, "config": GanConfig fields, "mmd": a weight}
+#: name -> {"module": genlab.gan.table constants, "config": GanConfig fields, "options": the
+#: data's options (``types``), "mmd": a weight}
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},  # genlab's defaults
     "nocalibration": {"module": {"CALIBRATE": False}},
@@ -61,6 +62,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "ts_reveal0.3": {"module": {"EXTRA_REVEAL": 0.3}},
     "ts_cond0.2": {"module": {"CONDITIONED_SHARE": 0.2}},
     "ts_cond0.8": {"module": {"CONDITIONED_SHARE": 0.8}},
+    "occ_cat": {"options": {"types": {"occ10": "categorical"}}},
     "moment3_mmd1": {"module": {"MOMENT_WEIGHT": 3.0}, "mmd": 1.0},
     "moment3_mmd10": {"module": {"MOMENT_WEIGHT": 3.0}, "mmd": 10.0},
 }
@@ -106,7 +108,8 @@ def run_one(data: str, variant: str, seed: int) -> dict[str, Any]:
 
         table.TableGanData.generator_penalty = penalty  # type: ignore[method-assign]
     run = genlab.gan.train("csv", csv=str(path), seed=seed, quiet=True, plots=False,
-                           target=DATA[data][2], **spec.get("config", {}))  # fmt: skip
+                           target=DATA[data][2], **spec.get("config", {}),
+                           **spec.get("options", {}))  # fmt: skip
     summary = run.summary
     figures = {k: summary["metrics"].get(k) for k in KEYS}
     return {"data": data, "variant": variant, "seed": seed, **figures,

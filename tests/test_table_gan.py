@@ -164,6 +164,19 @@ def test_many_levels_are_bounded_and_rare_levels_never_stored(tmp_path: Path) ->
     assert not any(str(level).startswith("lonely") for level in stored)
 
 
+def test_numbers_come_back_with_the_inputs_decimals_also_in_scientific_notation() -> None:
+    """A column of 1e-7s written as ``4.02e-07`` is not rounded to 0; ``2.50`` keeps 2."""
+    rng = np.random.default_rng(2)
+    tiny = [repr(float(v)) for v in rng.normal(0, 1e-6, 200)]
+    price = [f"{v:.2f}" for v in rng.uniform(1, 9, 200)]
+    data = genlab.gan.make_data("csv", data=pd.DataFrame({"tiny": tiny, "price": price}))
+    back = data.codec.frame(data.codec.codes(data.parts.train))
+    expected = pd.to_numeric(data.parts.train["tiny"]).to_numpy()
+    assert np.allclose(back["tiny"].to_numpy(), expected, rtol=1e-9, atol=0)
+    assert (back["price"] == back["price"].round(2)).all()
+    assert not (back["price"] == back["price"].round(1)).all()
+
+
 # --------------------------------------------------------------------------- a trained run
 
 
@@ -193,8 +206,13 @@ def test_where_returns_exactly_the_rows_asked_for(table_run: Path, capsys) -> No
     assert main(["gan", "sample", str(table_run), "-n", "50", "--where", "size=XXL"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 51 and all(",XXL," in line for line in lines[1:])
+    # a date, a whole number and an empty cell come back exactly as asked, every one
+    asked = run.sample(200, where={"day": "2024-03-05", "items": 12, "weight": ""})
+    assert (asked["day"] == "2024-03-05").all() and (asked["items"] == 12).all()
+    assert asked["weight"].isna().all()
     for where, message in (("size=XS", "never took that value"), ("colour=red", "no column"),
-                           ("order_id=5", "not modelled"), ("size", "COLUMN=VALUE")):  # fmt: skip
+                           ("order_id=5", "not modelled"), ("size", "COLUMN=VALUE"),
+                           ("day=5 March", "write it as 2024-01-01")):  # fmt: skip
         assert main(["gan", "sample", str(table_run), "-n", "5", "--where", where]) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1
@@ -497,3 +515,23 @@ def test_interpolate_and_export_speak_the_tables_language(
     assert walk.stat().st_size > 0 and len(lines) >= 2 + 4
     assert main(["gan", "export", str(table_run), "--out", str(tmp_path / "g.pt2")]) == 0
     assert "conditions torch.zeros(N, " in capsys.readouterr().out
+
+
+def test_ml_efficacy_takes_a_category_of_more_levels_than_the_model_does() -> None:
+    """A category of 400 levels (past HistGradientBoosting's 255): the model sees the real
+    train part's most common levels, the rest as empty, and still learns what they mean."""
+    from genlab.evaluation.table_figures import MAX_MODEL_LEVELS, ml_efficacy
+
+    rng = np.random.default_rng(0)
+
+    def frame(n: int) -> pd.DataFrame:
+        # levels 0..99 common, 100..399 rare; y follows the level's number (and noise)
+        code = np.where(rng.random(n) < 0.8, rng.integers(0, 100, n), rng.integers(100, 400, n))
+        return pd.DataFrame({"job": [f"j{c}" for c in code], "y": code + rng.normal(0, 5, n)})
+
+    train, test = frame(6000), frame(2000)
+    assert train["job"].nunique() > MAX_MODEL_LEVELS
+    figures = ml_efficacy(train, train.copy(), test, "y", ["y"])
+    assert figures["ml_task"] == "R2"
+    assert figures["ml_efficacy"] == pytest.approx(figures["ml_efficacy_real"])
+    assert figures["ml_efficacy_real"] > 0.5  # the common levels still tell y

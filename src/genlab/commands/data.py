@@ -84,7 +84,7 @@ def _show_table(args: argparse.Namespace, frame: object, title: str) -> int:
         why = info.reason if final[name] == info.type else f"detected {info.type}"
         print(
             f"  {name:<{width}}  {kind:<11}  {empty:>7}  {info.distinct:>8,}  "
-            f"{info.example[:20]!r}: {why}"
+            f"{_clip(info.example)!r}: {why}"
         )
     print("override a type with --types COLUMN=TYPE (continuous, integer, categorical, "
           "datetime, identifier, constant)")  # fmt: skip
@@ -101,3 +101,8 @@ def _show_table(args: argparse.Namespace, frame: object, title: str) -> int:
         path = plots.plot_table_columns(table, table, numeric, args.out)
         print(f"plot written to {path}")
     return 0
+
+
+def _clip(text: str, width: int = 24) -> str:
+    """``text`` cut to ``width`` characters, an ellipsis showing the cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"

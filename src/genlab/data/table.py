@@ -88,6 +88,10 @@ _ISO = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?P<time>(?P<sep>[ T])\d{2}:\d{2}(?P<sec>:\d{2}(?P<frac>\.\d+)?)?)?$"
 )
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+#: A number cell's fraction digits and exponent (``-4.02e-07``: ``02``, ``-07``).
+_NUMBER_PARTS = re.compile(r"^\s*[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$")
+#: Decimals a generated number is rounded to, at most (a column of 1e-7s keeps 13 digits).
+MAX_DECIMALS = 20
 _WHOLE = re.compile(r"^[+-]?\d+$")
 
 
@@ -505,8 +509,7 @@ def fit_specs(
                     f"be {kind} (give it --types {name}=categorical)"
                 )
             if kind == "continuous":  # written back with the input's decimals
-                decimals = present.str.extract(r"\.(\d+)$")[0].str.len()
-                spec.start = int(min(12, decimals.max())) if decimals.notna().any() else 0
+                spec.start = _decimals(present)
             values = _codes_of(spec, column)
             values = values[~np.isnan(values)]
             spec.low, spec.high = float(values.min()), float(values.max())
@@ -620,6 +623,8 @@ class TableCodec(nn.Module):
                 ).mask(missing)
             elif spec.type == "datetime":
                 seconds = np.clip(np.nan_to_num(values), spec.low, spec.high)
+                unit = _datetime_unit(spec.fmt)  # the nearest value the format can write
+                seconds = np.round(seconds / unit) * unit
                 stamps = pd.to_datetime(np.round(seconds * 1e6).astype(np.int64), unit="us")
                 text = pd.Series(stamps.strftime(spec.fmt), dtype=object)
                 if ".%f" in spec.fmt:
@@ -734,7 +739,8 @@ class TableCodec(nn.Module):
                 f"--where {name}=...: {name!r} is {spec.type} (not modelled), so rows cannot be "
                 "conditioned on it"
             )
-        text = None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+        empty = value is None or (isinstance(value, float) and math.isnan(value))
+        text = None if empty or (isinstance(value, str) and not value.strip()) else value
         if spec.type == "categorical":
             shown = _level_text(text, spec)
             if shown in spec.levels and shown != OTHER:
@@ -752,7 +758,10 @@ class TableCodec(nn.Module):
             return float("nan")
         code = _codes_of(spec, pd.Series([str(text)], dtype=object))[0]
         if math.isnan(code):
-            raise ConfigError(f"--where {name}={value}: not a {spec.type} value")
+            raise ConfigError(
+                f"--where {name}={value}: not a {spec.type} value (write it as "
+                f"{_show(spec, spec.low)}, or nothing for an empty cell)"
+            )
         if spec.type == "integer" and code != round(code):
             raise ConfigError(f"--where {name}={value}: {name!r} holds whole numbers")
         if not spec.low <= code <= spec.high:
@@ -817,6 +826,24 @@ def _level_text(value: Any, spec: ColumnSpec) -> str | None:
             except ValueError:
                 continue
     return text
+
+
+def _datetime_unit(fmt: str) -> float:
+    """The smallest step, in seconds, that a datetime format writes (a date's is a day)."""
+    for code, unit in (("%f", 1e-6), ("%S", 1.0), ("%M", 60.0), ("%H", 3600.0)):
+        if code in fmt:
+            return unit
+    return 86400.0
+
+
+def _decimals(cells: Any) -> int:
+    """The decimals a column's number cells (text) are written with, at most
+    :data:`MAX_DECIMALS`: ``2.50`` has 2, ``4.02e-07`` 9 (its mantissa's 2 and the exponent's 7)."""
+    parts = cells.str.extract(_NUMBER_PARTS)
+    fraction = parts[0].fillna("").str.len()
+    exponent = parts[1].fillna("0").astype(int)
+    decimals = (fraction - exponent).clip(lower=0)
+    return int(min(MAX_DECIMALS, decimals.max())) if len(decimals) else 0
 
 
 def _show(spec: ColumnSpec, code: float) -> str:

@@ -131,6 +131,10 @@ def _contingency(real: Any, synthetic: Any, numeric: list[str], column_pairs: An
     )
 
 
+#: Levels of one category a HistGradientBoosting model takes (scikit-learn's limit).
+MAX_MODEL_LEVELS = 255
+
+
 def ml_efficacy(
     train: Any, synthetic: Any, test: Any, target: str, numeric: list[str], *, seed: int = 0
 ) -> dict[str, Any]:
@@ -141,11 +145,15 @@ def ml_efficacy(
 
     features = [c for c in train.columns if c != target]
     regression = target in numeric
-    categories = {
-        c: sorted(set(train[c]) | set(synthetic[c]) | set(test[c]))
-        for c in features
-        if c not in numeric
-    }
+    categories = {}
+    for c in features:
+        if c in numeric:
+            continue
+        levels = sorted(set(train[c]) | set(synthetic[c]) | set(test[c]))
+        if len(levels) > MAX_MODEL_LEVELS:  # the model's limit: the real train part's
+            counts = train[c].value_counts()  # most common levels; the rest as empty
+            levels = sorted(counts.index[:MAX_MODEL_LEVELS], key=str)
+        categories[c] = levels
 
     def prepare(frame: Any) -> tuple[Any, Any]:
         rows = frame[frame[target].notna()] if regression else frame
