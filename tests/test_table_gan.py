@@ -145,6 +145,30 @@ def test_types_override_and_json_file(table_csv: Path, tmp_path: Path) -> None:
     assert kinds["items"] == "categorical" and kinds["weight"] == "continuous"
 
 
+def test_data_show_plots_a_table_alone_with_dates_as_dates(
+    table_csv: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import matplotlib.dates as mdates
+
+    from genlab import plots
+
+    seen = {}
+    real = plots.plt.subplots
+
+    def spy(*args, **kwargs):  # keep the figure's axes to look at
+        fig, axes = real(*args, **kwargs)
+        seen["axes"] = axes
+        return fig, axes
+
+    monkeypatch.setattr(plots.plt, "subplots", spy)
+    out = tmp_path / "orders.png"
+    assert main(["data", "show", "--csv", str(table_csv), "--out", str(out)]) == 0
+    assert out.exists() and "day" in capsys.readouterr().out
+    axes = {ax.get_title().split()[0]: ax for ax in seen["axes"].flat if ax.get_title()}
+    assert isinstance(axes["day"].xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+    assert axes["day"].get_legend() is None and len(axes["size"].patches) == 4  # no fakes
+
+
 def test_numbers_only_csv_keeps_the_curve_path(tmp_path: Path) -> None:
     path = tmp_path / "points.csv"
     path.write_text("x,y\n" + "".join(f"{i},{i * i}\n" for i in range(30)))
@@ -320,8 +344,9 @@ def test_two_process_table_gan(table_csv: Path, tmp_path: Path) -> None:
 
 
 def test_a_dataframe_gets_its_dtypes_back() -> None:
-    """bool, float categories, int categories, whole numbers and datetimes come back in the
-    DataFrame's own dtypes (a CSV's cells keep their text spelling instead)."""
+    """bool, float categories, int categories, whole numbers, datetimes and pandas
+    categories come back in the DataFrame's own dtypes (a CSV's cells keep their text
+    spelling instead)."""
     from genlab.data.table import TableCodec, fit_specs
     from genlab.gan.table import column_types
 
@@ -333,10 +358,13 @@ def test_a_dataframe_gets_its_dtypes_back() -> None:
             "rooms": np.arange(n) % 4,
             "price": np.arange(n) * 7,
             "when": pd.date_range("2024-01-01", periods=n),
+            "hourly": pd.date_range("2024-01-01", periods=n, freq="h"),  # midnights too
             "c": ["a", "b"] * (n // 2),
+            "grade": pd.Categorical(["x", "y", "z"] * (n // 3)),
         }
     )
     text, _ = read_table(frame)
+    assert column_types(text)["hourly"] == "datetime"  # unique, but not an identifier
     codec = TableCodec(fit_specs(text, column_types(text), dtypes=text.attrs["dtypes"]))
     back = codec.frame(codec.codes(text))
     assert back.dtypes.to_dict() == frame.dtypes.to_dict()

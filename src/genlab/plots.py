@@ -517,10 +517,17 @@ def plot_table_associations(
 
 
 def plot_table_columns(
-    real: Any, synthetic: Any, numeric: Sequence[str], path: str | Path, max_levels: int = 12
+    real: Any,
+    synthetic: Any | None,
+    numeric: Sequence[str],
+    path: str | Path,
+    max_levels: int = 12,
+    dates: Sequence[str] = (),
 ) -> Path:
-    """Each column's distribution, real (test part) vs synthetic: histograms for numbers,
-    bars of the commonest levels for categories; the empty share in each title."""
+    """Each column's distribution, real (test part) vs synthetic: histograms for numbers
+    (``dates``: seconds since 1970, shown as dates), bars of the commonest levels for
+    categories; the empty share in each title. ``synthetic`` None: the real table alone."""
+    import matplotlib.dates as mdates
     import numpy as np
 
     names = list(real.columns)
@@ -530,31 +537,48 @@ def plot_table_columns(
     rows = -(-len(names) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False,
                              constrained_layout=True)  # fmt: skip
+    alone = synthetic is None
     for ax, name in zip(axes.flat, names, strict=False):
-        r, s = real[name], synthetic[name]
+        r = real[name]
+        s = r.iloc[:0] if synthetic is None else synthetic[name]
         if name in numeric:
             rv, sv = r.to_numpy(dtype=float), s.to_numpy(dtype=float)
             rv, sv = rv[~np.isnan(rv)], sv[~np.isnan(sv)]
+            if name in dates:  # matplotlib's dates are days since 1970
+                rv, sv = rv / 86400.0, sv / 86400.0
+                locator = mdates.AutoDateLocator(maxticks=5)
+                ax.xaxis.set_major_locator(locator)
+                ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
             both = np.concatenate([rv, sv])
             bins = np.linspace(both.min(), both.max(), 31) if len(both) else 10
-            ax.hist(rv, bins=bins, density=True, alpha=0.5, label="real", color="tab:blue")
-            ax.hist(sv, bins=bins, density=True, alpha=0.5, label="synthetic", color="tab:orange")
-            empty = f"empty {np.mean(r.isna()):.0%} / {np.mean(s.isna()):.0%}"
+            shade = 1.0 if alone else 0.5
+            ax.hist(rv, bins=bins, density=True, alpha=shade, label="real", color="tab:blue")
+            if not alone:
+                ax.hist(sv, bins=bins, density=True, alpha=0.5, label="synthetic",
+                        color="tab:orange")  # fmt: skip
+            empty = f"empty {np.mean(r.isna()):.0%}"
+            empty += "" if alone else f" / {np.mean(s.isna()):.0%}"
         else:
             levels = list(r.value_counts().index[:max_levels])
             rp = r.value_counts(normalize=True).reindex(levels).fillna(0)
             sp = s.value_counts(normalize=True).reindex(levels).fillna(0)
             x = np.arange(len(levels))
-            ax.bar(x - 0.2, rp.to_numpy(), 0.4, label="real", color="tab:blue")
-            ax.bar(x + 0.2, sp.to_numpy(), 0.4, label="synthetic", color="tab:orange")
+            if alone:
+                ax.bar(x, rp.to_numpy(), 0.8, label="real", color="tab:blue")
+            else:
+                ax.bar(x - 0.2, rp.to_numpy(), 0.4, label="real", color="tab:blue")
+                ax.bar(x + 0.2, sp.to_numpy(), 0.4, label="synthetic", color="tab:orange")
             ax.set_xticks(x, [str(v)[:12] for v in levels], rotation=60, ha="right", fontsize=7)
             empty = ""
         ax.set_title(f"{name} {empty}".strip(), fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle("each column: real (test part) vs synthetic", fontsize=10)
+    if alone:
+        fig.suptitle("each column's distribution (empty: share of empty cells)", fontsize=10)
+    else:
+        axes.flat[0].legend(fontsize=7)
+        fig.suptitle("each column: real (test part) vs synthetic", fontsize=10)
     return _save(fig, path)
 
 

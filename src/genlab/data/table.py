@@ -125,9 +125,9 @@ def read_table(source: Any) -> tuple[Any, str]:
         for name in frame.columns:
             column = frame[name]
             if pd.api.types.is_datetime64_any_dtype(column):
-                text = column.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(
-                    " 00:00:00", "", regex=False
-                )
+                stamps = column.dropna()
+                dates = bool((stamps == stamps.dt.normalize()).all())  # every one at midnight
+                text = column.dt.strftime("%Y-%m-%d" if dates else "%Y-%m-%d %H:%M:%S")
             elif pd.api.types.is_bool_dtype(column):
                 text = column.map({True: "True", False: "False"})
             elif pd.api.types.is_float_dtype(column):
@@ -800,6 +800,8 @@ def _restore_dtype(spec: ColumnSpec, column: Any) -> Any:
         return mapped.astype("boolean") if mapped.isna().any() else mapped.astype(bool)
     if spec.dtype.startswith("datetime64") and spec.type == "datetime":
         return pd.to_datetime(column, format=spec.fmt)
+    if spec.dtype == "category" and spec.type == "categorical":
+        return column.astype("category")
     if spec.dtype.startswith("float") and spec.type == "integer":
         return column.astype(float)
     if spec.dtype.startswith("int") and spec.type == "integer" and not column.isna().any():

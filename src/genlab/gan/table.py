@@ -745,9 +745,13 @@ class TableGanData(GanAdapter):
         numeric = [s.name for s in self.codec.modelled if s.numeric]
         real = metric_frame(self.codec, parts.test)
         synthetic = metric_frame(self.codec, self.present(final))
-        plot_table_columns(real, synthetic, numeric, folder / "columns.png")
+        plot_table_columns(real, synthetic, numeric, folder / "columns.png", dates=self._dates)
         plot_table_associations(real, synthetic, numeric, folder / "associations.png")
         write_training_curves(folder, self, history, best_epoch)
+
+    @property
+    def _dates(self) -> list[str]:
+        return [s.name for s in self.codec.modelled if s.type == "datetime"]
 
     # ---------------------------------------------------------------- description
 
