@@ -54,6 +54,9 @@ def test_cli_compare_prints_and_writes(
     assert main(["compare", *map(str, two_classifiers), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "setting lr" in printed and f"page: {out / 'compare.html'}" in printed
+    page = tmp_path / "pages" / "lr.html"  # a page's own path
+    assert main(["compare", *map(str, two_classifiers), "--out", str(page)]) == 0
+    assert page.is_file() and f"page: {page}" in capsys.readouterr().out
 
 
 def test_compare_refuses_runs_of_different_kinds_and_missing_runs(

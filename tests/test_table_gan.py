@@ -83,16 +83,21 @@ def test_every_type_is_detected(table_csv: Path) -> None:
 
 
 def test_spreadsheet_csvs_are_read_as_a_user_expects(tmp_path: Path) -> None:
+    qty = ["n/a", "3", "#N/A"] + [f"{i},25" for i in range(3, 20)]  # whole, empty, decimal
     rows = "\r\n".join(
-        ['"name";"price";"city"'] + [f'"a, ""b""\nline";{i},5;Köln' for i in range(12)]
+        ['"name";"price";"city";"qty"']
+        + [f'"a, ""b""\nline";{i},5;Köln;{q}' for i, q in enumerate(qty)]
     )
     path = tmp_path / "excel.csv"
     path.write_bytes(("\ufeff" + rows + "\r\n").encode("utf-8"))
     frame, _ = read_table(path)
-    assert list(frame.columns) == ["name", "price", "city"]
+    assert list(frame.columns) == ["name", "price", "city", "qty"]
     assert frame["name"][0] == 'a, "b"\nline'
     assert frame["price"][3] == "3.5"  # decimal comma
     assert frame["city"][0] == "Köln"
+    assert frame["qty"].isna().tolist()[:3] == [True, False, True]
+    assert frame["qty"][1] == "3" and frame["qty"][4] == "4.25"
+    assert detect_types(frame)["qty"].type == "continuous"
     tab = tmp_path / "tab.csv"
     tab.write_text("a\tb\n" + "".join(f"{i}\tx{i % 3}\n" for i in range(12)))
     assert list(read_table(tab)[0].columns) == ["a", "b"]

@@ -116,7 +116,8 @@ def _load(run: str | Path) -> tuple[dict[str, Any], dict[str, Any], list[dict[st
 
 
 def compare(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Comparison:
-    """Compare finished runs of one kind; with ``out``, write ``out/compare.html``.
+    """Compare finished runs of one kind; with ``out``, write ``out/compare.html`` (or
+    ``out`` itself when it names an ``.html`` file).
 
     Raises:
         ConfigError: fewer than two runs, or runs of different kinds.
@@ -265,7 +266,7 @@ def _write_page(
         "</div></section>"
         f"{sample_section}"
     )
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / PAGE_FILE
+    path = out if out.suffix.lower() in (".html", ".htm") else out / PAGE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
     runs.atomic_write_bytes(path, _page(f"genlab: {', '.join(names)}", body).encode("utf-8"))
     return path

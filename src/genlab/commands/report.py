@@ -39,7 +39,12 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
         "GANs also each run's samples). Runs of different kinds are refused.",
     )
     compare.add_argument("run", nargs="+", metavar="RUN_DIR", help="finished run folders (2+)")
-    compare.add_argument("--out", metavar="DIR", help="folder for compare.html (default: none)")
+    compare.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for compare.html, or the page's own path if it ends in .html "
+        "(default: no page)",
+    )
     compare.set_defaults(handler=run_compare)
 
 

@@ -82,12 +82,13 @@ OTHER = "(other)"
 
 #: Cells that mean "empty" in a column whose other cells are numbers (R writes NA, pandas
 #: nan). In a text column they stay text: "NA" may be North America.
-NA_TOKENS = ("NA", "N/A", "NaN", "nan", "NULL", "null", "None", "-", ".")
+NA_TOKENS = ("NA", "N/A", "n/a", "#N/A", "#NA", "<NA>", "NaN", "nan", "-NaN", "-nan", "NULL",
+             "null", "None", "-", ".", "?")  # fmt: skip
 
 _ISO = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?P<time>(?P<sep>[ T])\d{2}:\d{2}(?P<sec>:\d{2}(?P<frac>\.\d+)?)?)?$"
 )
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+(,\d+)?$")
 #: A number cell's fraction digits and exponent (``-4.02e-07``: ``02``, ``-07``).
 _NUMBER_PARTS = re.compile(r"^\s*[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$")
 #: Decimals a generated number is rounded to, at most (a column of 1e-7s keeps 13 digits).
@@ -185,16 +186,17 @@ def read_table(source: Any) -> tuple[Any, str]:
         column = frame[name]
         stripped = column.str.strip()
         frame[name] = stripped.where(stripped != "", np.nan)
-    for name in frame.columns:  # "NA", "nan", "null" ... in a column of numbers: empty
+    for name in frame.columns:
         column = frame[name]
         marked = column.isin(NA_TOKENS)
+        present = column[~marked].dropna()
+        if sep == ";" and len(present) and bool(present.str.match(_DECIMAL_COMMA).all()):
+            if bool(present.str.contains(",", regex=False).any()):  # a decimal comma: 1,5
+                column = column.where(marked, column.str.replace(",", ".", regex=False))
+        # "NA", "n/a", "null" ... in a column of numbers: empty
         if bool(marked.any()) and _numbers(column[~marked]) is not None:
-            frame[name] = column.mask(marked)
-    if sep == ";":  # a decimal comma: 1,5 -> 1.5 where a column's every value looks so
-        for name in frame.columns:
-            present = frame[name].dropna()
-            if len(present) and bool(present.str.match(_DECIMAL_COMMA).all()):
-                frame[name] = frame[name].str.replace(",", ".", regex=False)
+            column = column.mask(marked)
+        frame[name] = column
     return frame, p.name
 
 
