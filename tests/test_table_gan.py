@@ -82,6 +82,25 @@ def test_every_type_is_detected(table_csv: Path) -> None:
     assert detect_types(frame)["weight"].missing == int(mixed_table()["weight"].isna().sum())
 
 
+def test_datetimes_with_one_time_zone_are_datetimes_and_keep_it() -> None:
+    from genlab.data.table import TableCodec, fit_specs
+
+    stamps = pd.date_range("2024-01-01", periods=60, freq="7h")
+    frame = pd.DataFrame(
+        {
+            "utc": stamps.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "paris": stamps.strftime("%Y-%m-%dT%H:%M:%S+01:00"),
+            "mixed": [f"{t:%Y-%m-%dT%H:%M:%S}+0{i % 2}:00" for i, t in enumerate(stamps)],
+        }
+    )
+    kinds = {name: info.type for name, info in detect_types(frame).items()}
+    assert kinds == {"utc": "datetime", "paris": "datetime", "mixed": "identifier"}
+    codec = TableCodec(fit_specs(frame, kinds))
+    back = codec.frame(codec.codes(frame))
+    assert back["utc"].tolist() == frame["utc"].tolist()
+    assert back["paris"].tolist() == frame["paris"].tolist()
+
+
 def test_spreadsheet_csvs_are_read_as_a_user_expects(tmp_path: Path) -> None:
     qty = ["n/a", "3", "#N/A"] + [f"{i},25" for i in range(3, 20)]  # whole, empty, decimal
     rows = "\r\n".join(

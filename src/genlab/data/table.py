@@ -10,7 +10,8 @@ per-column transformers between the user's cells and the networks' model space.
 * **Types** (:func:`detect_types`), each overridable: ``continuous``; ``integer`` (whole
   numbers, generated as whole numbers within the seen range); ``categorical`` (text, yes/no,
   numbers with at most :data:`FEW_VALUES` values; spellings kept); ``datetime`` (ISO dates
-  or date-times, written back in the input's format); ``identifier`` (mostly unique text, or
+  or date-times, one time zone suffix in every cell if any, written back in the input's
+  format); ``identifier`` (mostly unique text, or
   mostly unique consecutive-ish whole numbers: an order id; not modelled, generated fresh or
   dropped); ``constant`` (one value, or empty everywhere: written back as it is).
 * **Codes**: every modelled column becomes one float64 number per row: the value (seconds
@@ -86,7 +87,8 @@ NA_TOKENS = ("NA", "N/A", "n/a", "#N/A", "#NA", "<NA>", "NaN", "nan", "-NaN", "-
              "null", "None", "-", ".", "?")  # fmt: skip
 
 _ISO = re.compile(
-    r"^\d{4}-\d{2}-\d{2}(?P<time>(?P<sep>[ T])\d{2}:\d{2}(?P<sec>:\d{2}(?P<frac>\.\d+)?)?)?$"
+    r"^\d{4}-\d{2}-\d{2}(?P<time>(?P<sep>[ T])\d{2}:\d{2}(?P<sec>:\d{2}(?P<frac>\.\d+)?)?"
+    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?)?$"
 )
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+(,\d+)?$")
 #: A number cell's fraction digits and exponent (``-4.02e-07``: ``02``, ``-07``).
@@ -289,6 +291,11 @@ def _datetime_format(column: Any) -> str | None:
         fmt = "%Y-%m-%d" + match.group("sep") + "%H:%M" + (":%S" if match.group("sec") else "")
         if match.group("frac"):
             fmt += ".%f"
+        if match.group("zone"):  # one time zone in every cell (else: text)
+            zones = present.str.extract(_ISO)["zone"]
+            if zones.nunique(dropna=False) != 1:
+                return None
+            fmt += match.group("zone")
     lengths = present.str.len()
     if int(lengths.min()) != int(lengths.max()):
         return None
@@ -501,8 +508,9 @@ def fit_specs(
                 spec.fmt = _datetime_format(column) or ""
                 if not spec.fmt:
                     raise DataError(
-                        f"column {name!r} is not ISO dates (e.g. 2024-05-01 or 2024-05-01 "
-                        "13:45:00) in every cell: it cannot be a datetime"
+                        f"column {name!r} is not ISO dates in one format (e.g. 2024-05-01 or "
+                        "2024-05-01 13:45:00, one time zone) in every cell: it cannot be a "
+                        "datetime"
                     )
             elif _numbers(column) is None:
                 bad = next(v for v in present if _numbers(present[present == v]) is None)
