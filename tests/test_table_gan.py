@@ -117,6 +117,13 @@ def test_spreadsheet_csvs_are_read_as_a_user_expects(tmp_path: Path) -> None:
     assert frame["qty"].isna().tolist()[:3] == [True, False, True]
     assert frame["qty"][1] == "3" and frame["qty"][4] == "4.25"
     assert detect_types(frame)["qty"].type == "continuous"
+    trailing = tmp_path / "trailing.csv"  # a spreadsheet's separator at every line's end
+    trailing.write_text("a,b,\n" + "".join(f"{i},x{i % 3},\n" for i in range(12)))
+    assert list(read_table(trailing)[0].columns) == ["a", "b"]
+    unnamed = tmp_path / "unnamed.csv"  # a column with cells but no name: refused
+    unnamed.write_text("a,,\n" + "".join(f"{i},x,\n" for i in range(12)))
+    with pytest.raises(DataError, match="no name"):
+        read_table(unnamed)
     tab = tmp_path / "tab.csv"
     tab.write_text("a\tb\n" + "".join(f"{i}\tx{i % 3}\n" for i in range(12)))
     assert list(read_table(tab)[0].columns) == ["a", "b"]
@@ -567,6 +574,14 @@ def test_interpolate_and_export_speak_the_tables_language(
     assert walk.stat().st_size > 0 and len(lines) >= 2 + 4
     assert main(["gan", "export", str(table_run), "--out", str(tmp_path / "g.pt2")]) == 0
     assert "conditions torch.zeros(N, " in capsys.readouterr().out
+
+
+def test_ml_efficacy_of_a_table_with_no_other_column_is_nan() -> None:
+    from genlab.evaluation.table_figures import ml_efficacy
+
+    frame = pd.DataFrame({"y": np.arange(50.0)})
+    figures = ml_efficacy(frame, frame, frame, "y", ["y"])
+    assert math.isnan(figures["ml_efficacy"]) and math.isnan(figures["ml_efficacy_real"])
 
 
 def test_ml_efficacy_takes_a_category_of_more_levels_than_the_model_does() -> None:

@@ -148,6 +148,7 @@ def read_table(source: Any) -> tuple[Any, str]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     width = None
     names: list[str] = []
+    filled: list[bool] = []  # whether a column has a cell
     rows = 0
     try:
         for cells in reader:
@@ -155,12 +156,14 @@ def read_table(source: Any) -> tuple[Any, str]:
                 continue
             if width is None:
                 width, names = len(cells), [c.strip() for c in cells]
+                filled = [False] * width
                 continue
             if len(cells) != width:
                 raise DataError(
                     f"{p.name} line {reader.line_num}: {len(cells)} values, but the header has "
                     f"{width} columns; every row needs the same number of values"
                 )
+            filled = [f or bool(c.strip()) for f, c in zip(filled, cells, strict=True)]
             rows += 1
     except csv.Error as exc:
         raise DataError(f"{p.name} line {reader.line_num}: malformed CSV ({exc})") from None
@@ -170,6 +173,9 @@ def read_table(source: Any) -> tuple[Any, str]:
         rows += 1
     if rows == 0:
         raise DataError(f"{p.name} has a header but no data rows; add the rows below the header")
+    # a column with no name and no cell (a spreadsheet's trailing separator) is not data
+    keep = [i for i, name in enumerate(names) if name or filled[i]]
+    names = [names[i] for i in keep]
     _check_names(names, p.name)
     frame = pd.read_csv(
         io.StringIO(text, newline=""),
@@ -182,6 +188,7 @@ def read_table(source: Any) -> tuple[Any, str]:
         skip_blank_lines=True,
         skipinitialspace=False,
         engine="c",
+        usecols=keep,
     )
     frame.columns = names
     for name in frame.columns:  # spaces around a cell are not part of it

@@ -165,7 +165,7 @@ def ml_efficacy(
     def score(fit_on: Any) -> float:
         x, y = prepare(fit_on)
         x_test, y_test = prepare(test)
-        if len(y) < 2 or len(y_test) < 2:
+        if not features or len(y) < 2 or len(y_test) < 2:  # nothing to learn from
             return float("nan")
         if regression:
             model: Any = HistGradientBoostingRegressor(
