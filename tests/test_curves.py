@@ -168,6 +168,15 @@ def test_csv_other_separators_bom_blank_lines_and_quotes(tmp_path):
     assert columns == ["x", "y"] and points.tolist() == [[1, 2], [3, 4]]
 
 
+def test_csv_with_a_separator_after_the_last_column(tmp_path):
+    points, columns = read_csv_points(_write(tmp_path, "x,y,\n1,2,\n3,4,\n", "trail.csv"))
+    assert columns == ["x", "y"] and points.tolist() == [[1, 2], [3, 4]]
+    points, columns = read_csv_points(_write(tmp_path, "1;2;;\n3;4;;\n", "trail2.csv"))
+    assert columns == ["x", "y"] and points.tolist() == [[1, 2], [3, 4]]
+    with pytest.raises(DataError, match="line 2.*empty cell"):  # a cell there after all
+        read_csv_points(_write(tmp_path, "x,y,\n1,2,\n3,4,5\n", "trail3.csv"))
+
+
 def test_csv_duplicate_header_names_made_unique(tmp_path):
     _, columns = read_csv_points(_write(tmp_path, "v,v,\n1,2,3\n4,5,6\n"))
     assert columns == ["v", "v_2", "column_3"]

@@ -171,10 +171,11 @@ def read_csv_points(path: str | os.PathLike[str]) -> tuple[torch.Tensor, list[st
     The separator is a tab, ``;`` or ``,`` (the first of these found in the first line). The
     first row is a header when none of its cells is a number, data when all are; without a
     header the columns are named ``x`` (and ``y``), or ``column_1 ...`` for 3 or more. Blank
-    lines are skipped. Refused with a :class:`DataError` naming the 1-based line: a cell that
-    is not a number or is empty, ``nan`` or ``inf`` (or beyond float32), a row with a different
-    number of cells. Also refused: a missing file, a directory, a binary or non-UTF-8 file,
-    a file with no data or with a single data row.
+    lines are skipped, and so are empty cells at the end of every line (a spreadsheet's
+    separator after the last column). Refused with a :class:`DataError` naming the 1-based
+    line: a cell that is not a number or is empty, ``nan`` or ``inf`` (or beyond float32), a
+    row with a different number of cells. Also refused: a missing file, a directory, a binary
+    or non-UTF-8 file, a file with no data or with a single data row.
     """
     p = Path(path)
     text = read_text(p)
@@ -184,19 +185,24 @@ def read_csv_points(path: str | os.PathLike[str]) -> tuple[torch.Tensor, list[st
     rows: list[list[float]] = []
     line_numbers: list[int] = []
     try:
-        for cells in reader:
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            cells = [c.strip() for c in cells]
-            if names is None:
-                if all(_parse_number(c) is None for c in cells):
-                    names = _unique_names(cells)
-                    continue
-                names = _default_names(len(cells))
-            rows.append(_parse_row(p.name, reader.line_num, names, cells))
-            line_numbers.append(reader.line_num)
+        lines = [
+            (reader.line_num, [c.strip() for c in cells])
+            for cells in reader
+            if cells and any(c.strip() for c in cells)
+        ]
     except csv.Error as exc:
         raise DataError(f"{p.name} line {reader.line_num}: malformed CSV ({exc})") from None
+    if lines:  # empty cells ending every line: a spreadsheet's separator after the last column
+        ends = min(next(i for i, c in enumerate(reversed(cells)) if c) for _, cells in lines)
+        lines = [(n, cells[: len(cells) - ends]) for n, cells in lines]
+    for line_num, cells in lines:
+        if names is None:
+            if all(_parse_number(c) is None for c in cells):
+                names = _unique_names(cells)
+                continue
+            names = _default_names(len(cells))
+        rows.append(_parse_row(p.name, line_num, names, cells))
+        line_numbers.append(line_num)
 
     if names is None or not rows:
         raise DataError(f"CSV file {str(p)!r} has no data rows; it needs at least 2")
