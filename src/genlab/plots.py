@@ -537,44 +537,40 @@ def plot_table_columns(
     rows = -(-len(names) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False,
                              constrained_layout=True)  # fmt: skip
-    alone = synthetic is None
+    # (label, table, colour) drawn in each panel: the real table, and beside it the synthetic
+    tables = [("real", real, "tab:blue")]
+    if synthetic is not None:
+        tables.append(("synthetic", synthetic, "tab:orange"))
+    shade, width = (0.5, 0.8 / len(tables)) if len(tables) > 1 else (1.0, 0.8)
     for ax, name in zip(axes.flat, names, strict=False):
-        r = real[name]
-        s = r.iloc[:0] if synthetic is None else synthetic[name]
+        columns = [(label, table[name], colour) for label, table, colour in tables]
         if name in numeric:
-            rv, sv = r.to_numpy(dtype=float), s.to_numpy(dtype=float)
-            rv, sv = rv[~np.isnan(rv)], sv[~np.isnan(sv)]
+            values = [c.to_numpy(dtype=float) for _, c, _ in columns]
+            values = [v[~np.isnan(v)] for v in values]
             if name in dates:  # matplotlib's dates are days since 1970
-                rv, sv = rv / 86400.0, sv / 86400.0
+                values = [v / 86400.0 for v in values]
                 locator = mdates.AutoDateLocator(maxticks=5)
                 ax.xaxis.set_major_locator(locator)
                 ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-            both = np.concatenate([rv, sv])
+            both = np.concatenate(values)
             bins = np.linspace(both.min(), both.max(), 31) if len(both) else 10
-            shade = 1.0 if alone else 0.5
-            ax.hist(rv, bins=bins, density=True, alpha=shade, label="real", color="tab:blue")
-            if not alone:
-                ax.hist(sv, bins=bins, density=True, alpha=0.5, label="synthetic",
-                        color="tab:orange")  # fmt: skip
-            empty = f"empty {np.mean(r.isna()):.0%}"
-            empty += "" if alone else f" / {np.mean(s.isna()):.0%}"
+            for (label, _, colour), v in zip(columns, values, strict=True):
+                ax.hist(v, bins=bins, density=True, alpha=shade, label=label, color=colour)
+            empty = "empty " + " / ".join(f"{np.mean(c.isna()):.0%}" for _, c, _ in columns)
         else:
-            levels = list(r.value_counts().index[:max_levels])
-            rp = r.value_counts(normalize=True).reindex(levels).fillna(0)
-            sp = s.value_counts(normalize=True).reindex(levels).fillna(0)
+            levels = list(real[name].value_counts().index[:max_levels])
             x = np.arange(len(levels))
-            if alone:
-                ax.bar(x, rp.to_numpy(), 0.8, label="real", color="tab:blue")
-            else:
-                ax.bar(x - 0.2, rp.to_numpy(), 0.4, label="real", color="tab:blue")
-                ax.bar(x + 0.2, sp.to_numpy(), 0.4, label="synthetic", color="tab:orange")
+            for i, (label, column, colour) in enumerate(columns):
+                shares = column.value_counts(normalize=True).reindex(levels).fillna(0)
+                offset = (i - (len(columns) - 1) / 2) * width
+                ax.bar(x + offset, shares.to_numpy(), width, label=label, color=colour)
             ax.set_xticks(x, [str(v)[:12] for v in levels], rotation=60, ha="right", fontsize=7)
             empty = ""
         ax.set_title(f"{name} {empty}".strip(), fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
-    if alone:
+    if synthetic is None:
         fig.suptitle("each column's distribution (empty: share of empty cells)", fontsize=10)
     else:
         axes.flat[0].legend(fontsize=7)

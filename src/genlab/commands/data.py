@@ -97,9 +97,8 @@ def _show_table(args: argparse.Namespace, frame: object, title: str) -> int:
 
         codec = TableCodec(fit_specs(frame, final))
         table = metric_frame(codec, frame)
-        numeric = [s.name for s in codec.modelled if s.numeric]
-        dates = [s.name for s in codec.modelled if s.type == "datetime"]
-        path = plots.plot_table_columns(table, None, numeric, args.out, dates=dates)
+        dates = codec.names_of("datetime")
+        path = plots.plot_table_columns(table, None, codec.names_of(), args.out, dates=dates)
         print(f"plot written to {path}")
     return 0
 

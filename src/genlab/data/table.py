@@ -577,6 +577,10 @@ class TableCodec(nn.Module):
         """The modelled columns' names (the codes' column order)."""
         return [s.name for s in self.modelled]
 
+    def names_of(self, *types: str) -> list[str]:
+        """The modelled columns' names of these types (none given: the numbers, dates too)."""
+        return [s.name for s in self.modelled if (s.type in types if types else s.numeric)]
+
     def categorical(self) -> torch.Tensor:
         """(M,) bool: which codes are category levels."""
         return torch.tensor([not s.numeric for s in self.modelled], dtype=torch.bool)

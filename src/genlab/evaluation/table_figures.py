@@ -152,7 +152,7 @@ def ml_efficacy(
         levels = sorted(set(train[c]) | set(synthetic[c]) | set(test[c]))
         if len(levels) > MAX_MODEL_LEVELS:  # the model's limit: the real train part's
             counts = train[c].value_counts()  # most common levels; the rest as empty
-            levels = sorted(counts.index[:MAX_MODEL_LEVELS], key=str)
+            levels = sorted(counts.index[:MAX_MODEL_LEVELS])
         categories[c] = levels
 
     def prepare(frame: Any) -> tuple[Any, Any]:

@@ -660,7 +660,7 @@ class TableGanData(GanAdapter):
         parts = self._require_parts()
         codes = samples.detach().cpu().double()
         synthetic = self.present(codes)
-        numeric = [s.name for s in self.codec.modelled if s.numeric]
+        numeric = self.codec.names_of()
         real_m = metric_frame(self.codec, parts.test)
         synth_m = metric_frame(self.codec, synthetic)
         train_m = metric_frame(self.codec, parts.train)
@@ -742,16 +742,13 @@ class TableGanData(GanAdapter):
 
         folder.mkdir(parents=True, exist_ok=True)
         parts = self._require_parts()
-        numeric = [s.name for s in self.codec.modelled if s.numeric]
+        numeric = self.codec.names_of()
         real = metric_frame(self.codec, parts.test)
         synthetic = metric_frame(self.codec, self.present(final))
-        plot_table_columns(real, synthetic, numeric, folder / "columns.png", dates=self._dates)
+        dates = self.codec.names_of("datetime")
+        plot_table_columns(real, synthetic, numeric, folder / "columns.png", dates=dates)
         plot_table_associations(real, synthetic, numeric, folder / "associations.png")
         write_training_curves(folder, self, history, best_epoch)
-
-    @property
-    def _dates(self) -> list[str]:
-        return [s.name for s in self.codec.modelled if s.type == "datetime"]
 
     # ---------------------------------------------------------------- description
 
