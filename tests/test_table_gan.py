@@ -402,6 +402,29 @@ def test_a_dataframe_gets_its_dtypes_back() -> None:
     pd.testing.assert_frame_equal(back, frame)
 
 
+def test_time_zone_aware_pandas_datetimes_come_back_in_their_zone() -> None:
+    """A DataFrame's zone-aware datetimes (one across a daylight-saving change, one at
+    midnight in UTC) come back zone-aware, in their zone, at the same instants (they came
+    back naive: the zone was lost)."""
+    from genlab.data.table import TableCodec, fit_specs
+    from genlab.gan.table import column_types
+
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "berlin": pd.date_range("2024-03-30 20:00", periods=n, freq="h", tz="Europe/Berlin"),
+            "utc": pd.date_range("2024-01-01", periods=n, tz="UTC"),
+            "x": np.linspace(0.0, 1.0, n),
+        }
+    )
+    text, _ = read_table(frame)
+    assert column_types(text) == {"berlin": "datetime", "utc": "datetime", "x": "continuous"}
+    codec = TableCodec(fit_specs(text, column_types(text), dtypes=text.attrs["dtypes"]))
+    back = codec.frame(codec.codes(text))
+    assert back.dtypes.to_dict() == frame.dtypes.to_dict()
+    pd.testing.assert_frame_equal(back, frame)
+
+
 def test_copy_on_write_pandas_tables_are_coded() -> None:
     """pandas 3 (copy on write) hands out read-only arrays: a table with empty categories,
     integers, numbers and dates is still coded and decoded (it crashed on gss_wages)."""

@@ -128,6 +128,8 @@ def read_table(source: Any) -> tuple[Any, str]:
         for name in frame.columns:
             column = frame[name]
             if pd.api.types.is_datetime64_any_dtype(column):
+                if isinstance(column.dtype, pd.DatetimeTZDtype):  # instants, as UTC clock
+                    column = column.dt.tz_convert("UTC")  # times (no gap or repeat at DST)
                 stamps = column.dropna()
                 dates = bool((stamps == stamps.dt.normalize()).all())  # every one at midnight
                 text = column.dt.strftime("%Y-%m-%d" if dates else "%Y-%m-%d %H:%M:%S")
@@ -820,7 +822,14 @@ def _restore_dtype(spec: ColumnSpec, column: Any) -> Any:
         mapped = column.map({"True": True, "False": False})
         return mapped.astype("boolean") if mapped.isna().any() else mapped.astype(bool)
     if spec.dtype.startswith("datetime64") and spec.type == "datetime":
-        return pd.to_datetime(column, format=spec.fmt)
+        stamps = pd.to_datetime(column, format=spec.fmt)
+        if "," not in spec.dtype:
+            return stamps
+        try:  # a time-zone-aware column: read as UTC clock times, given back in its zone
+            zoned = pd.DatetimeTZDtype.construct_from_string(spec.dtype)
+        except (TypeError, ValueError):
+            return stamps
+        return stamps.dt.tz_localize("UTC").dt.tz_convert(zoned.tz)
     if spec.dtype == "category" and spec.type == "categorical":
         return column.astype("category")
     if spec.dtype.startswith("float") and spec.type == "integer":
