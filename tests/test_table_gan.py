@@ -425,6 +425,40 @@ def test_time_zone_aware_pandas_datetimes_come_back_in_their_zone() -> None:
     pd.testing.assert_frame_equal(back, frame)
 
 
+def test_datetimes_come_back_on_the_grid_their_values_lie_on() -> None:
+    """Monthly figures (each on the 1st) come back on the 1st, yearly ones on 1 January,
+    hourly readings on the hour, whatever the model space between them (a monthly series
+    came back with 1993-03-05); dates of any day keep any day."""
+    from genlab.data.table import TableCodec, fit_specs
+    from genlab.gan.table import column_types
+
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "month": pd.date_range("2010-01-01", periods=n, freq="MS").strftime("%Y-%m-%d"),
+            "year": pd.date_range("1900-01-01", periods=n, freq="YS").strftime("%Y-%m-%d"),
+            "hour": pd.date_range("2024-05-01", periods=n, freq="h").strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "day": pd.date_range("2024-05-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+        }
+    )
+    text, _ = read_table(frame)
+    codec = TableCodec(fit_specs(text, column_types(text)))
+    assert [s.grid for s in codec.specs] == ["month", "year", "3600", ""]
+    codes = codec.codes(text)
+    jitter = torch.rand(
+        codes.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64
+    )
+    moved = codes + (jitter - 0.5) * torch.tensor([80 * 86400.0, 150 * 86400.0, 3000.0, 86400.0])
+    back = codec.frame(moved)
+    month, year = pd.to_datetime(back["month"]), pd.to_datetime(back["year"])
+    hour = pd.to_datetime(back["hour"], format="%Y-%m-%dT%H:%M:%SZ")
+    assert (month.dt.day == 1).all() and (year.dt.dayofyear == 1).all()
+    assert ((hour.dt.minute == 0) & (hour.dt.second == 0)).all()
+    assert back["month"].between(frame["month"].min(), frame["month"].max()).all()
+    assert (back["month"] != frame["month"]).any()  # moved, and back on the grid
+    assert pd.to_datetime(back["day"]).dt.day.nunique() > 20
+
+
 def test_copy_on_write_pandas_tables_are_coded() -> None:
     """pandas 3 (copy on write) hands out read-only arrays: a table with empty categories,
     integers, numbers and dates is still coded and decoded (it crashed on gss_wages)."""

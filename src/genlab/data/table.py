@@ -394,7 +394,8 @@ class ColumnSpec:
     ``levels``: a category's modelled levels (text as read; None = an empty cell; the last
     may be the "other" level, :attr:`other`). ``pooled``/``pooled_counts``: the rarer levels
     "other" decodes to. ``knots``: a number's interpolated quantiles. ``missing``: the train
-    part's share of empty cells. ``fmt``: a date's format. ``start``: an integer
+    part's share of empty cells. ``fmt``: a date's format; ``grid``: the coarsest step all its
+    values lie on, past the format's own (:func:`_datetime_grid`). ``start``: an integer
     identifier's first fresh value."""
 
     name: str
@@ -413,6 +414,7 @@ class ColumnSpec:
     start: int = 0
     numeric_levels: bool = False
     dtype: str = ""
+    grid: str = ""
 
     @property
     def modelled(self) -> bool:
@@ -532,6 +534,8 @@ def fit_specs(
             values = _codes_of(spec, column)
             values = values[~np.isnan(values)]
             spec.low, spec.high = float(values.min()), float(values.max())
+            if kind == "datetime":
+                spec.grid = _datetime_grid(values, _datetime_unit(spec.fmt))
             n_knots = int(min(MAX_KNOTS, max(2, len(values) // ROWS_PER_KNOT)))
             levels = np.linspace(0.0, 1.0, n_knots)
             spec.knots = [float(v) for v in np.quantile(values, levels)]
@@ -646,9 +650,13 @@ class TableCodec(nn.Module):
                 ).mask(missing)
             elif spec.type == "datetime":
                 seconds = np.clip(np.nan_to_num(values), spec.low, spec.high)
-                unit = _datetime_unit(spec.fmt)  # the nearest value the format can write
+                # the nearest value the format can write, on the grid the column's lie on
+                step = 0.0 if spec.grid in CALENDAR_GRIDS else float(spec.grid or 0)
+                unit = max(_datetime_unit(spec.fmt), step)
                 seconds = np.round(seconds / unit) * unit
                 stamps = pd.to_datetime(np.round(seconds * 1e6).astype(np.int64), unit="us")
+                if spec.grid in CALENDAR_GRIDS:
+                    stamps = _nearest_start(stamps, CALENDAR_GRIDS[spec.grid])
                 text = pd.Series(stamps.strftime(spec.fmt), dtype=object)
                 if ".%f" in spec.fmt:
                     text = text.str.replace(r"(\.\d{3})\d{3}$", r"\1", regex=True)
@@ -866,6 +874,39 @@ def _datetime_unit(fmt: str) -> float:
         if code in fmt:
             return unit
     return 86400.0
+
+
+#: Datetime grids of calendar steps (:func:`_datetime_grid`) -> their pandas period.
+CALENDAR_GRIDS = {"year": "Y", "month": "M"}
+
+
+def _datetime_grid(seconds: np.ndarray, unit: float) -> str:
+    """The coarsest step that every datetime (seconds) lies on, when coarser than the format's
+    ``unit``: "year" (each on 1 January, midnight), "month" (on the 1st), or a number of
+    seconds (a day, an hour, a minute, a second); "" when none is. Monthly figures then come
+    back on the 1st, hourly readings on the hour."""
+    import pandas as pd
+
+    stamps = pd.to_datetime(np.round(seconds * 1e6).astype(np.int64), unit="us")
+    if len(stamps) and bool((stamps == stamps.normalize()).all()) and bool((stamps.day == 1).all()):
+        return "year" if bool((stamps.month == 1).all()) else "month"
+    for step in (86400.0, 3600.0, 60.0, 1.0):
+        if step <= unit:
+            break
+        if bool(np.all(np.round(seconds * 1e6) % round(step * 1e6) == 0)):
+            return str(int(step))
+    return ""
+
+
+def _nearest_start(stamps: Any, period: str) -> Any:
+    """Each timestamp moved to the nearest start of a calendar ``period`` ("M": a month)."""
+    import pandas as pd
+
+    periods = pd.Series(stamps).dt.to_period(period)
+    floor = periods.dt.start_time
+    ceil = (periods + 1).dt.start_time
+    nearer = (pd.Series(stamps) - floor) <= (ceil - pd.Series(stamps))
+    return pd.DatetimeIndex(floor.where(nearer, ceil))
 
 
 def _decimals(cells: Any) -> int:
