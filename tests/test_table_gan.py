@@ -459,6 +459,31 @@ def test_datetimes_come_back_on_the_grid_their_values_lie_on() -> None:
     assert pd.to_datetime(back["day"]).dt.day.nunique() > 20
 
 
+def test_rare_numbers_of_a_category_count_as_the_nearest_stored_one() -> None:
+    """A few-valued number column whose rarest values are seen under 5 times (Cars93's
+    passengers: 2 seats twice, 8 once) is never given back as the text "(other)", which made
+    an int64 column Int64 with holes: a rare number counts as the nearest stored one (still
+    never written itself). A DataFrame's int64 identifiers come back int64."""
+    from genlab.data.table import OTHER, TableCodec, fit_specs
+    from genlab.gan.table import column_types
+
+    seats = [4] * 20 + [5] * 40 + [6] * 20 + [7] * 15 + [2, 2, 8]
+    frame = pd.DataFrame({"id": np.arange(len(seats)), "seats": seats})
+    text, _ = read_table(frame)
+    types = column_types(text)
+    assert types == {"id": "identifier", "seats": "categorical"}
+    codec = TableCodec(fit_specs(text, types, dtypes=text.attrs["dtypes"]))
+    spec = codec.specs[1]
+    assert OTHER not in spec.levels and not spec.other
+    assert sorted(spec.levels) == ["4", "5", "6", "7"]
+    codes = codec.codes(text)[:, 0]
+    levels = np.array(spec.levels)[codes.long().numpy()]
+    assert list(levels[-3:]) == ["4", "4", "7"]  # 2 -> 4, 8 -> 7
+    back = codec.frame(codec.codes(text))
+    assert back.dtypes.to_dict() == frame.dtypes.to_dict()
+    assert set(back["seats"]) == {4, 5, 6, 7}
+
+
 def test_copy_on_write_pandas_tables_are_coded() -> None:
     """pandas 3 (copy on write) hands out read-only arrays: a table with empty categories,
     integers, numbers and dates is still coded and decoded (it crashed on gss_wages)."""

@@ -464,6 +464,12 @@ def _codes_of(spec: ColumnSpec, column: Any) -> np.ndarray:
     unknown = np.isnan(codes) & ~missing
     if spec.other:
         codes[unknown] = len(spec.levels) - 1
+    elif spec.numeric_levels and bool(unknown.any()):  # the nearest stored number
+        at = [i for i, level in enumerate(spec.levels) if level is not None]
+        stored = np.array([float(spec.levels[i]) for i in at])  # type: ignore[arg-type]
+        asked = pd.to_numeric(column[unknown], errors="coerce").to_numpy(dtype=float)
+        nearest = np.abs(asked[:, None] - stored[None, :]).argmin(axis=1)
+        codes[unknown] = np.where(np.isnan(asked), np.nan, np.array(at)[nearest])
     return codes
 
 
@@ -504,13 +510,13 @@ def fit_specs(
             spec.levels = list(kept)
             if spec.missing > 0:
                 spec.levels.append(None)
-            if len(rest) or open_levels:
+            spec.numeric_levels = _numbers(column) is not None
+            # a number seen too rarely counts as the nearest stored one (numbers stay numbers)
+            if (len(rest) or open_levels) and not (spec.numeric_levels and kept):
                 spec.other = True
                 spec.levels.append(OTHER)
                 spec.pooled = [str(v) for v in stored.index]
                 spec.pooled_counts = [int(c) for c in stored.to_numpy()]
-            numbers = _numbers(column)
-            spec.numeric_levels = numbers is not None
             codes = _codes_of(spec, column)
             shares = np.bincount(codes.astype(int), minlength=len(spec.levels)) / len(codes)
             spec.shares = [float(s) for s in shares]
@@ -826,6 +832,8 @@ def _restore_dtype(spec: ColumnSpec, column: Any) -> Any:
         if spec.dtype.lower().startswith("int"):
             return numbers.round().astype("Int64")
         return numbers.astype(float)
+    if spec.type == "identifier" and spec.dtype.startswith("int") and not column.isna().any():
+        return column.astype(spec.dtype)  # fresh whole numbers, as the DataFrame's
     if spec.dtype == "bool" or spec.dtype == "boolean":
         mapped = column.map({"True": True, "False": False})
         return mapped.astype("boolean") if mapped.isna().any() else mapped.astype(bool)
