@@ -1157,10 +1157,11 @@ def _build(given: Mapping[str, Any], config: GanConfig) -> GanAdapter:
 #: number's atoms (values of at least 1% of the rows: carat 1.00, 1.01, 0.90 ...) cut it
 #: into segments, and the first stage picked each number's segment as it picks a category,
 #: for the second stage to make the number given it (a jump at 1.00 carat for the price):
-#: with the number held inside its segment (a sigmoid, or unbounded from the segment's low
-#: end) the values piled on the segments' ends and training collapsed (quality 0.94 /
-#: ML 0.85, best epoch 5); with the segment as the second stage's input and a hinge pulling
-#: the number into it (weight 1), the validation figures fell after epoch 5 (0.960 / 0.884);
+#: with the number held inside its segment by a sigmoid, the values piled on the segments'
+#: ends and training collapsed (0.938 / 0.850, best epoch 5; unbounded from the segment's
+#: low end: validation quality 0.91 at epoch 15, stopped there); with the segment as the
+#: second stage's input and a hinge pulling the number into it (weight 1), the validation
+#: figures fell after epoch 5 (0.960 / 0.884);
 #: with the number free and the discriminator seeing its segment's one-hot beside it (real
 #: rows': the segment their value lies in; CTGAN's mode indicator): 0.963 / 0.924 in 241 s,
 #: and the 1.00 - 1.02 carat stones still underpriced by 760 - 920. On gss_wages, a model
