@@ -45,6 +45,8 @@ from torch import nn
 from genlab.config import GanConfig
 from genlab.data.batching import batch_indices, num_batches
 from genlab.data.table import (
+    MIN_LEVEL_ROWS,
+    OTHER,
     TableCodec,
     csv_shards,
     detect_types,
@@ -73,6 +75,9 @@ VALIDATION_PAIRS = 45
 BINS = 10
 #: Rows the discriminator judges at once (PacGAN; CTGAN's default).
 PACK = 10
+#: A category whose "other" rows (levels too rare to store) are at least this share of the
+#: train part is named in a warning.
+RARE_WARNING_SHARE = 0.05
 #: What ``--ids`` may say.
 ID_CHOICES = ("fresh", "drop")
 #: Weight of the moment term in the generator's loss (:func:`moment_gap`; 0: off). Chosen
@@ -718,6 +723,17 @@ class TableGanData(GanAdapter):
         if ids:
             how = "left out" if self.spec.get("ids") == "drop" else "fresh unique values"
             out.append(f"identifier columns, not modelled ({how}): {', '.join(ids)}")
+        hidden = [
+            f"{s.name} ({s.shares[-1]:.0%} of rows)"
+            for s in self.codec.modelled
+            if s.other and not s.pooled and s.shares and s.shares[-1] >= RARE_WARNING_SHARE
+        ]
+        if hidden:
+            out.append(
+                f"levels seen in fewer than {MIN_LEVEL_ROWS} training rows come back as the text "
+                f"{OTHER!r} (such a level may name a person, so it is never stored): "
+                f"{', '.join(hidden)}"
+            )
         privacy = figures.get("privacy")
         if isinstance(privacy, float) and privacy < 0.9:
             out.append(
