@@ -688,8 +688,8 @@ def test_ml_efficacy_takes_a_category_of_more_levels_than_the_model_does() -> No
 
 def test_a_category_of_rare_levels_is_named_in_a_warning() -> None:
     """A category whose levels are mostly seen under 5 times (Cars93's 32 makers in 93
-    rows) comes back mostly as "(other)": the run's warnings say so, with the share, and
-    leave out a category whose levels are all stored."""
+    rows) comes back mostly as "(other)": ``data show`` counts them, and the run's warnings
+    say so, with the share, leaving out a category whose levels are all stored."""
     from genlab.gan.table import make_table_gan_data
 
     n = 300
@@ -701,6 +701,9 @@ def test_a_category_of_rare_levels_is_named_in_a_warning() -> None:
             "price": rng.normal(size=n),
         }
     )
+    reasons = {k: v.reason for k, v in detect_types(read_table(frame)[0]).items()}
+    assert reasons["maker"] == "text with 61 values, 60 seen under 5 times"
+    assert reasons["colour"] == "text with 2 values"
     data = make_table_gan_data(data=frame)
     rare = [w for w in data.warnings({}) if "(other)" in w]
     assert len(rare) == 1 and "maker (" in rare[0] and "colour" not in rare[0]

@@ -345,6 +345,9 @@ def detect_types(frame: Any) -> dict[str, ColumnInfo]:
             kind, reason = "identifier", "mostly unique text"
         else:
             kind, reason = "categorical", f"text with {distinct} values"
+            rare = int((present.value_counts() < MIN_LEVEL_ROWS).sum())
+            if rare:  # never stored: they come back as "(other)"
+                reason += f", {rare} seen under {MIN_LEVEL_ROWS} times"
         out[name] = ColumnInfo(name, kind, missing, distinct, example, reason)
     return out
 
