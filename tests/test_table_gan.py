@@ -129,6 +129,32 @@ def test_spreadsheet_csvs_are_read_as_a_user_expects(tmp_path: Path) -> None:
     assert list(read_table(tab)[0].columns) == ["a", "b"]
 
 
+def test_thousands_separators_are_read_as_numbers(tmp_path: Path) -> None:
+    """Spreadsheets write 2,218.60 (quoted, in a comma file) or 2.218,60 (in a ``;`` file):
+    numbers, not a text identifier. A ``;`` file's 2.033 without a decimal comma anywhere in
+    its column is a decimal point, and 0,125 or a list of numbers is no grouping."""
+    comma = tmp_path / "us.csv"
+    comma.write_text(
+        "price,code,ratio\n"
+        + "".join(f'"{1000 + 37 * i:,}.{i % 100:02d}","0,{i:03d}",{i}.5\n' for i in range(30))
+    )
+    frame, _ = read_table(comma)
+    assert frame["price"][1] == "1037.01"
+    assert detect_types(frame)["price"].type == "continuous"
+    assert frame["code"][0] == "0,000"  # not a grouping (a leading zero): text
+    semi = tmp_path / "de.csv"
+    semi.write_text(
+        "price;ratio;count\n"
+        + "".join(f"{1 + i}.{100 + i},{i % 10}5;2.{i:03d};{i % 12 + 20}\n" for i in range(30))
+    )
+    frame, _ = read_table(semi)
+    assert frame["price"][2] == "3102.25"
+    assert frame["ratio"][7] == "2.007"  # a decimal point: no decimal comma in the column
+    assert {k: v.type for k, v in detect_types(frame).items()} == {
+        "price": "continuous", "ratio": "continuous", "count": "integer"
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "content,message",
     [

@@ -4,7 +4,8 @@ per-column transformers between the user's cells and the networks' model space.
 * **Reading** (:func:`read_table`): UTF-8 with or without a BOM; the separator (``,``, ``;``
   or a tab) found from the header line (a first line of numbers is data, and the columns
   are named ``column_1``, ...); quoted fields with separators and line breaks;
-  Windows line ends; a decimal comma where the separator is ``;``. Refused with one line that
+  Windows line ends; a decimal comma where the separator is ``;``; thousands separators
+  (``"1,234.5"``; ``1.234,5`` in a ``;`` file). Refused with one line that
   says what to do: a missing, empty, binary or non-UTF-8 file (its line), a header only, a
   ragged row (its line), duplicate column names.
 * **Types** (:func:`detect_types`), each overridable: ``continuous``; ``integer`` (whole
@@ -91,6 +92,15 @@ _ISO = re.compile(
     r"(?P<zone>Z|[+-]\d{2}:?\d{2})?)?$"
 )
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+(,\d+)?$")
+#: Numbers with thousands separators (1,234.5; in a ``;`` file 1.234,5) or without, by
+#: whether the separator is ``;``; and a grouped one.
+_GROUPED = {
+    False: re.compile(r"^[+-]?([1-9]\d{0,2}(,\d{3})+|\d+)(\.\d+)?$"),
+    True: re.compile(r"^[+-]?([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d+)?$"),
+}
+#: ... a grouped one (in a ``;`` file, only with a decimal comma somewhere in the column:
+#: else 1.234 may be a decimal point).
+_GROUP = {False: ",", True: "."}
 #: A number cell's fraction digits and exponent (``-4.02e-07``: ``02``, ``-07``).
 _NUMBER_PARTS = re.compile(r"^\s*[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$")
 #: Decimals a generated number is rounded to, at most (a column of 1e-7s keeps 13 digits).
@@ -204,6 +214,12 @@ def read_table(source: Any) -> tuple[Any, str]:
         if sep == ";" and len(present) and bool(present.str.match(_DECIMAL_COMMA).all()):
             if bool(present.str.contains(",", regex=False).any()):  # a decimal comma: 1,5
                 column = column.where(marked, column.str.replace(",", ".", regex=False))
+        elif len(present) and bool(present.str.match(_GROUPED[sep == ";"]).all()):
+            grouping, decimal = (".", ",") if sep == ";" else (",", ".")  # 1,234.5; 1.234,5
+            grouped = present.str.contains(_GROUP[sep == ";"], regex=False).any()
+            if grouped and (sep != ";" or present.str.contains(",", regex=False).any()):
+                plain = column.str.replace(grouping, "", regex=False)
+                column = column.where(marked, plain.str.replace(decimal, ".", regex=False))
         # "NA", "n/a", "null" ... in a column of numbers: empty
         if bool(marked.any()) and _numbers(column[~marked]) is not None:
             column = column.mask(marked)
