@@ -428,6 +428,30 @@ def test_a_dataframe_gets_its_dtypes_back() -> None:
     pd.testing.assert_frame_equal(back, frame)
 
 
+def test_currency_and_percent_signs_are_read_as_numbers(tmp_path: Path) -> None:
+    """A spreadsheet's $1,234.00, 12.5 % and (in a ``;`` file) 3,50 € are the numbers shown,
+    not text; a column of text that happens to end in % stays text."""
+    comma = tmp_path / "shop.csv"
+    comma.write_text(
+        "price,share,note\n"
+        + "".join(
+            f'"{"-" if i == 3 else ""}${1000 + 37 * i:,}.{i:02d}",{i}.5 %,{"ab"[i % 2]}%\n'
+            for i in range(30)
+        )
+    )
+    frame, _ = read_table(comma)
+    assert frame["price"][1] == "1037.01" and frame["price"][3] == "-1111.03"
+    assert frame["share"][4] == "4.5"
+    assert frame["note"][0] == "a%"
+    kinds = {k: v.type for k, v in detect_types(frame).items()}
+    assert kinds == {"price": "continuous", "share": "continuous", "note": "categorical"}
+    semi = tmp_path / "laden.csv"
+    semi.write_text("preis;n\n" + "".join(f"{i},{i % 10}0 €;{i % 12}\n" for i in range(30)))
+    frame, _ = read_table(semi)
+    assert frame["preis"][7] == "7.70"
+    assert detect_types(frame)["preis"].type == "continuous"
+
+
 def test_time_zone_aware_pandas_datetimes_come_back_in_their_zone() -> None:
     """A DataFrame's zone-aware datetimes (one across a daylight-saving change, one at
     midnight in UTC) come back zone-aware, in their zone, at the same instants (they came

@@ -5,7 +5,8 @@ per-column transformers between the user's cells and the networks' model space.
   or a tab) found from the header line (a first line of numbers is data, and the columns
   are named ``column_1``, ...); quoted fields with separators and line breaks;
   Windows line ends; a decimal comma where the separator is ``;``; thousands separators
-  (``"1,234.5"``; ``1.234,5`` in a ``;`` file). Refused with one line that
+  (``"1,234.5"``; ``1.234,5`` in a ``;`` file); currency and percent signs (``$12.50``,
+  ``12.5 %``: the number shown). Refused with one line that
   says what to do: a missing, empty, binary or non-UTF-8 file (its line), a header only, a
   ragged row (its line), duplicate column names.
 * **Types** (:func:`detect_types`), each overridable: ``continuous``; ``integer`` (whole
@@ -208,9 +209,13 @@ def read_table(source: Any) -> tuple[Any, str]:
         stripped = column.str.strip()
         frame[name] = stripped.where(stripped != "", np.nan)
     for name in frame.columns:
-        column = frame[name]
+        column = original = frame[name]
         marked = column.isin(NA_TOKENS)
         present = column[~marked].dropna()
+        affix = _affix(present)
+        if affix:  # $12.50, 12 %, 3,50 €: the numbers without their sign
+            column = column.where(marked, column.str.replace(affix, "", regex=True).str.strip())
+            present = column[~marked].dropna()
         if sep == ";" and len(present) and bool(present.str.match(_DECIMAL_COMMA).all()):
             if bool(present.str.contains(",", regex=False).any()):  # a decimal comma: 1,5
                 column = column.where(marked, column.str.replace(",", ".", regex=False))
@@ -220,11 +225,28 @@ def read_table(source: Any) -> tuple[Any, str]:
             if grouped and (sep != ";" or present.str.contains(",", regex=False).any()):
                 plain = column.str.replace(grouping, "", regex=False)
                 column = column.where(marked, plain.str.replace(decimal, ".", regex=False))
+        if affix and _numbers(column[~marked]) is None:
+            column = original  # not numbers after all: text as it was
         # "NA", "n/a", "null" ... in a column of numbers: empty
         if bool(marked.any()) and _numbers(column[~marked]) is not None:
             column = column.mask(marked)
         frame[name] = column
     return frame, p.name
+
+
+#: Signs a spreadsheet writes beside numbers: a currency before (``$12``, ``-€3``) or after
+#: (``3,50 €``), a percent after (``12.5%``): read as the number shown (12.5).
+_AFFIXES = (r"(?<=^[+-])[$€£¥]|^[$€£¥]", r"\s?[%€]$")
+
+
+def _affix(present: Any) -> str:
+    """The pattern of the sign every cell of ``present`` (text) carries, or ""."""
+    if not len(present):
+        return ""
+    for pattern in _AFFIXES:
+        if bool(present.str.contains(pattern, regex=True).all()):
+            return pattern
+    return ""
 
 
 def csv_shards(source: str | os.PathLike[str]) -> list[Path]:
