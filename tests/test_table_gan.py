@@ -4,6 +4,7 @@ mixed table, --where, the model file holding no rows, gan eval from the CSV, bad
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -129,25 +130,23 @@ def test_spreadsheet_csvs_are_read_as_a_user_expects(tmp_path: Path) -> None:
     assert list(read_table(tab)[0].columns) == ["a", "b"]
 
 
+def _written(path: Path, header: str, rows: Iterable[str]) -> pd.DataFrame:
+    """The table a CSV of ``header`` and ``rows`` (lines) reads as."""
+    path.write_text("".join(f"{line}\n" for line in (header, *rows)), encoding="utf-8")
+    return read_table(path)[0]
+
+
 def test_thousands_separators_are_read_as_numbers(tmp_path: Path) -> None:
     """Spreadsheets write 2,218.60 (quoted, in a comma file) or 2.218,60 (in a ``;`` file):
     numbers, not a text identifier. A ``;`` file's 2.033 without a decimal comma anywhere in
     its column is a decimal point, and 0,125 or a list of numbers is no grouping."""
-    comma = tmp_path / "us.csv"
-    comma.write_text(
-        "price,code,ratio\n"
-        + "".join(f'"{1000 + 37 * i:,}.{i % 100:02d}","0,{i:03d}",{i}.5\n' for i in range(30))
-    )
-    frame, _ = read_table(comma)
+    rows = (f'"{1000 + 37 * i:,}.{i % 100:02d}","0,{i:03d}",{i}.5' for i in range(30))
+    frame = _written(tmp_path / "us.csv", "price,code,ratio", rows)
     assert frame["price"][1] == "1037.01"
     assert detect_types(frame)["price"].type == "continuous"
     assert frame["code"][0] == "0,000"  # not a grouping (a leading zero): text
-    semi = tmp_path / "de.csv"
-    semi.write_text(
-        "price;ratio;count\n"
-        + "".join(f"{1 + i}.{100 + i},{i % 10}5;2.{i:03d};{i % 12 + 20}\n" for i in range(30))
-    )
-    frame, _ = read_table(semi)
+    rows = (f"{1 + i}.{100 + i},{i % 10}5;2.{i:03d};{i % 12 + 20}" for i in range(30))
+    frame = _written(tmp_path / "de.csv", "price;ratio;count", rows)
     assert frame["price"][2] == "3102.25"
     assert frame["ratio"][7] == "2.007"  # a decimal point: no decimal comma in the column
     assert {k: v.type for k, v in detect_types(frame).items()} == {
@@ -431,23 +430,18 @@ def test_a_dataframe_gets_its_dtypes_back() -> None:
 def test_currency_and_percent_signs_are_read_as_numbers(tmp_path: Path) -> None:
     """A spreadsheet's $1,234.00, 12.5 % and (in a ``;`` file) 3,50 € are the numbers shown,
     not text; a column of text that happens to end in % stays text."""
-    comma = tmp_path / "shop.csv"
-    comma.write_text(
-        "price,share,note\n"
-        + "".join(
-            f'"{"-" if i == 3 else ""}${1000 + 37 * i:,}.{i:02d}",{i}.5 %,{"ab"[i % 2]}%\n'
-            for i in range(30)
-        )
+    rows = (
+        f'"{"-" if i == 3 else ""}${1000 + 37 * i:,}.{i:02d}",{i}.5 %,{"ab"[i % 2]}%'
+        for i in range(30)
     )
-    frame, _ = read_table(comma)
+    frame = _written(tmp_path / "shop.csv", "price,share,note", rows)
     assert frame["price"][1] == "1037.01" and frame["price"][3] == "-1111.03"
     assert frame["share"][4] == "4.5"
     assert frame["note"][0] == "a%"
     kinds = {k: v.type for k, v in detect_types(frame).items()}
     assert kinds == {"price": "continuous", "share": "continuous", "note": "categorical"}
-    semi = tmp_path / "laden.csv"
-    semi.write_text("preis;n\n" + "".join(f"{i},{i % 10}0 €;{i % 12}\n" for i in range(30)))
-    frame, _ = read_table(semi)
+    rows = (f"{i},{i % 10}0 €;{i % 12}" for i in range(30))
+    frame = _written(tmp_path / "laden.csv", "preis;n", rows)
     assert frame["preis"][7] == "7.70"
     assert detect_types(frame)["preis"].type == "continuous"
 

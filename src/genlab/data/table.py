@@ -92,16 +92,12 @@ _ISO = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?P<time>(?P<sep>[ T])\d{2}:\d{2}(?P<sec>:\d{2}(?P<frac>\.\d+)?)?"
     r"(?P<zone>Z|[+-]\d{2}:?\d{2})?)?$"
 )
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+(,\d+)?$")
-#: Numbers with thousands separators (1,234.5; in a ``;`` file 1.234,5) or without, by
-#: whether the separator is ``;``; and a grouped one.
-_GROUPED = {
+#: A number as a spreadsheet writes it, by whether the separator is ``;``: there the decimal
+#: mark is a comma and thousands are grouped by dots (3,5; 1.234,5), else 3.5; 1,234.5.
+_WRITTEN = {
     False: re.compile(r"^[+-]?([1-9]\d{0,2}(,\d{3})+|\d+)(\.\d+)?$"),
     True: re.compile(r"^[+-]?([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d+)?$"),
 }
-#: ... a grouped one (in a ``;`` file, only with a decimal comma somewhere in the column:
-#: else 1.234 may be a decimal point).
-_GROUP = {False: ",", True: "."}
 #: A number cell's fraction digits and exponent (``-4.02e-07``: ``02``, ``-07``).
 _NUMBER_PARTS = re.compile(r"^\s*[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$")
 #: Decimals a generated number is rounded to, at most (a column of 1e-7s keeps 13 digits).
@@ -216,15 +212,17 @@ def read_table(source: Any) -> tuple[Any, str]:
         if affix:  # $12.50, 12 %, 3,50 €: the numbers without their sign
             column = column.where(marked, column.str.replace(affix, "", regex=True).str.strip())
             present = column[~marked].dropna()
-        if sep == ";" and len(present) and bool(present.str.match(_DECIMAL_COMMA).all()):
-            if bool(present.str.contains(",", regex=False).any()):  # a decimal comma: 1,5
-                column = column.where(marked, column.str.replace(",", ".", regex=False))
-        elif len(present) and bool(present.str.match(_GROUPED[sep == ";"]).all()):
-            grouping, decimal = (".", ",") if sep == ";" else (",", ".")  # 1,234.5; 1.234,5
-            grouped = present.str.contains(_GROUP[sep == ";"], regex=False).any()
-            if grouped and (sep != ";" or present.str.contains(",", regex=False).any()):
-                plain = column.str.replace(grouping, "", regex=False)
-                column = column.where(marked, plain.str.replace(decimal, ".", regex=False))
+        # numbers with a comma in some cell: in a ";" file the decimal comma (without one,
+        # 1.234 may be a decimal point), else a thousands group
+        semicolon = sep == ";"
+        if (
+            len(present)
+            and bool(present.str.match(_WRITTEN[semicolon]).all())
+            and bool(present.str.contains(",", regex=False).any())
+        ):
+            grouping, decimal = (".", ",") if semicolon else (",", ".")
+            plain = column.str.replace(grouping, "", regex=False)
+            column = column.where(marked, plain.str.replace(decimal, ".", regex=False))
         if affix and _numbers(column[~marked]) is None:
             column = original  # not numbers after all: text as it was
         # "NA", "n/a", "null" ... in a column of numbers: empty
@@ -936,14 +934,15 @@ def _datetime_grid(seconds: np.ndarray, unit: float) -> str:
     back on the 1st, hourly readings on the hour."""
     import pandas as pd
 
-    stamps = pd.to_datetime(np.round(seconds * 1e6).astype(np.int64), unit="us")
+    micro = np.round(seconds * 1e6).astype(np.int64)
+    stamps = pd.to_datetime(micro, unit="us")
     if len(stamps) and bool((stamps == stamps.normalize()).all()) and bool((stamps.day == 1).all()):
         return "year" if bool((stamps.month == 1).all()) else "month"
-    for step in (86400.0, 3600.0, 60.0, 1.0):
+    for step in (86400, 3600, 60, 1):
         if step <= unit:
             break
-        if bool(np.all(np.round(seconds * 1e6) % round(step * 1e6) == 0)):
-            return str(int(step))
+        if bool(np.all(micro % (step * 1_000_000) == 0)):
+            return str(step)
     return ""
 
 
@@ -951,10 +950,11 @@ def _nearest_start(stamps: Any, period: str) -> Any:
     """Each timestamp moved to the nearest start of a calendar ``period`` ("M": a month)."""
     import pandas as pd
 
-    periods = pd.Series(stamps).dt.to_period(period)
+    stamps = pd.Series(stamps)
+    periods = stamps.dt.to_period(period)
     floor = periods.dt.start_time
     ceil = (periods + 1).dt.start_time
-    nearer = (pd.Series(stamps) - floor) <= (ceil - pd.Series(stamps))
+    nearer = stamps - floor <= ceil - stamps
     return pd.DatetimeIndex(floor.where(nearer, ceil))
 
 
