@@ -91,6 +91,11 @@ TWO_STAGE = True
 CALIBRATE = True
 #: The calibration's noise seed, past the run's seed (not the validation's or the test's).
 CALIBRATION_SEED_OFFSET = 4_421_000
+#: Candidate rows the critic picks each generated row from (:class:`TableGenerator`; 1:
+#: no critic, bench/table_tune.py's ``nocritic``).
+CANDIDATES = 10
+#: The critic's seed, past the run's seed.
+CRITIC_SEED_OFFSET = 5_133_000
 
 
 def moment_gap(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -105,6 +110,20 @@ def moment_gap(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- networks
+
+
+#: The generator's buffers fitted after training (a model file from before one: as built).
+FITTED_AFTER_TRAINING = (
+    "logit_bias",
+    "calibration_from",
+    "calibration_to",
+    "value_dims",
+    "critic_on",
+    "critic_bias",
+    "refined_from",
+    "refined_to",
+    "rotations",
+)
 
 
 class TableGenerator(nn.Module):
@@ -132,13 +151,27 @@ class TableGenerator(nn.Module):
     empty cells) come out in the train part's shares, and each number's value passes a
     monotone piecewise-linear map (``calibration_from`` -> ``calibration_to``, at
     :data:`CALIBRATION_LEVELS` quantiles of generated and standard normal values), so that its
-    marginal is the train part's. Both are read off generated rows; neither holds a row."""
+    marginal is the train part's. Both are read off generated rows; neither holds a row.
+
+    **The critic** (eval mode only; fitted after calibration by :func:`fit_critic`, off
+    before): each row is picked from ``candidates`` rows made from rotations of its noise,
+    with probability proportional to ``exp(critic(row))``, where the critic is a classifier
+    of real (train part) against generated rows: its logit estimates the log of their
+    density ratio, so the picked rows lie nearer the real ones (sampling-importance
+    resampling). The critic's level bias and a second monotone map per number (``refined_*``)
+    keep the picked rows' shares and marginals the train part's. The choice is a function of
+    the noise (Gumbel-max from one more rotation), so the same noise gives the same row."""
 
     column_dims: torch.Tensor
     logit_bias: torch.Tensor
     calibration_from: torch.Tensor
     calibration_to: torch.Tensor
     value_dims: torch.Tensor
+    rotations: torch.Tensor
+    critic_on: torch.Tensor
+    critic_bias: torch.Tensor
+    refined_from: torch.Tensor
+    refined_to: torch.Tensor
 
     def __init__(
         self,
@@ -151,6 +184,7 @@ class TableGenerator(nn.Module):
         gated: list[tuple[int, int]] | None = None,
         values: list[int] | None = None,
         two_stage: bool = True,
+        candidates: int = 1,
     ) -> None:
         super().__init__()
         self.latent_dim, self.dim, self.spans = int(noise_dim), int(dim), list(spans)
@@ -162,6 +196,18 @@ class TableGenerator(nn.Module):
         identity = normal_quantiles().expand(len(values or []), -1).clone()
         self.register_buffer("calibration_from", identity)
         self.register_buffer("calibration_to", identity.clone())
+        # the critic's candidates: rotations of the noise (and one more for the choice)
+        self.critic: nn.Module | None = None
+        if candidates > 1:
+            self.critic = mlp((self.dim, *CRITIC_HIDDEN, 1), "leaky_relu")
+            seeded = torch.Generator().manual_seed(0)
+            square = torch.randn(candidates + 1, self.latent_dim, self.latent_dim, generator=seeded)
+            self.register_buffer("rotations", torch.linalg.qr(square).Q.contiguous())
+        self.register_buffer("critic_on", torch.zeros(()))  # 1 once fitted (saved)
+        self.refine = False  # the same, as a plain flag (torch.export branches on it)
+        self.register_buffer("critic_bias", torch.zeros(self.dim))
+        self.register_buffer("refined_from", identity.clone())
+        self.register_buffer("refined_to", identity.clone())
         # batch-normalised hidden layers, as CTGAN's generator
         inputs = self.latent_dim + dim + self.n_columns  # noise and condition
         self.net = mlp((inputs, *hidden, dim), activation, batch_norm=True)
@@ -177,6 +223,31 @@ class TableGenerator(nn.Module):
         )
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        if self.training or self.critic is None or not self.refine:
+            return self.rows(noise, condition)
+        candidates = self.candidate_rows(noise, condition)  # (K, B, dim)
+        k, b = candidates.shape[0], candidates.shape[1]
+        score = self.critic(candidates.reshape(k * b, self.dim)).reshape(k, b)
+        score = score + candidates @ self.critic_bias
+        pick = (score + self.choice_noise(noise, k)).argmax(dim=0)  # (B,)
+        out = candidates[pick, torch.arange(b, device=noise.device)]
+        return self._finish(out, condition, self.refined_from, self.refined_to)
+
+    def candidate_rows(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        """(K, B, dim): the calibrated rows of the K rotations of each noise vector."""
+        k = self.rotations.shape[0] - 1
+        rotated = torch.einsum("bl,klm->kbm", noise, self.rotations[:k])  # (K, B, latent)
+        rows = self.rows(rotated.reshape(-1, self.latent_dim), condition.repeat(k, 1))
+        return rows.reshape(k, noise.shape[0], self.dim)
+
+    def choice_noise(self, noise: torch.Tensor, k: int) -> torch.Tensor:
+        """(K, B) Gumbel noise of the critic's choice, from the last rotation of the noise."""
+        at = torch.arange(k, device=noise.device) % self.latent_dim
+        uniform = torch.special.ndtr((noise @ self.rotations[-1])[:, at].T).clamp(1e-7, 1 - 1e-7)
+        return -torch.log(-torch.log(uniform))
+
+    def rows(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        """The generated rows, calibrated in eval mode (the critic not asked)."""
         raw = self.net(torch.cat([noise, condition], dim=1))  # (B, dim)
         if not self.training:
             raw = raw + self.logit_bias
@@ -191,26 +262,39 @@ class TableGenerator(nn.Module):
             categories = torch.where(revealed, given, out * self.category_dims)
             numbers = self.numbers(torch.cat([noise, condition, categories], dim=1))
             out = torch.where(self.category_dims, out, numbers)
+        return self._finish(out, condition, self.calibration_from, self.calibration_to)
+
+    def _finish(
+        self, out: torch.Tensor, condition: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor
+    ) -> torch.Tensor:
+        """Rows with their numbers mapped through ``xs`` -> ``ys`` (eval mode), empty
+        numbers' values 0 and the revealed values as given."""
         if not self.training and self.value_dims.numel():
+            out = out.clone()
             values = out[:, self.value_dims].T.contiguous()  # (C, B)
-            out[:, self.value_dims] = piecewise_linear(
-                values, self.calibration_from, self.calibration_to
-            ).T
+            out[:, self.value_dims] = piecewise_linear(values, xs, ys).T
         if self.gated:  # an empty number's value is 0, as in real rows
             gate = torch.ones_like(out)
             values_at = [value for value, _ in self.gated]
             gate[:, values_at] = out[:, [present for _, present in self.gated]]
             out = out * gate
+        given, mask = condition[:, : self.dim], condition[:, self.dim :]
+        revealed = (mask @ self.column_dims) > 0
         return torch.where(revealed, given, out)
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
         stage_two = prefix + "numbers."
         if self.numbers is not None and not any(k.startswith(stage_two) for k in state_dict):
             self.numbers = None  # a model file from before the second stage: one stage
-        # a model file from before calibration: identity
-        for name in ("logit_bias", "calibration_from", "calibration_to", "value_dims"):
-            state_dict.setdefault(prefix + name, getattr(self, name))
+        critic = prefix + "critic."
+        if self.critic is not None and not any(k.startswith(critic) for k in state_dict):
+            self.critic = None  # a model file from before the critic: none
+        # a model file from before calibration or the critic: identity, off
+        for name in FITTED_AFTER_TRAINING:
+            if hasattr(self, name):
+                state_dict.setdefault(prefix + name, getattr(self, name))
         super()._load_from_state_dict(state_dict, prefix, *args)
+        self.refine = self.critic is not None and bool(state_dict[prefix + "critic_on"] > 0)
 
 
 #: Quantile levels of the numbers' calibration (:class:`TableGenerator`).
@@ -296,6 +380,135 @@ def calibrate(
         # strictly increasing (a generator that repeats a value makes flat steps)
         knots = knots + 1e-6 * torch.arange(CALIBRATION_LEVELS, dtype=torch.float32)
         generator.calibration_from[c] = torch.cummax(knots, dim=0).values
+
+
+#: The critic's hidden layers (:func:`fit_critic`).
+CRITIC_HIDDEN = (256, 256)
+#: At most this many train rows (and as many generated ones) teach the critic.
+CRITIC_ROWS = 100_000
+#: The critic's batch, learning rate, and its epochs at most (it stops when its loss on the
+#: validation part has not fallen for :data:`CRITIC_PATIENCE` epochs; the best is kept).
+CRITIC_BATCH = 2000
+CRITIC_LR = 1e-3
+CRITIC_EPOCHS = 60
+CRITIC_PATIENCE = 3
+#: Standard deviation of the normal noise added to every row the critic learns from (both
+#: kinds, fresh each batch): it cannot learn where single train rows lie.
+CRITIC_NOISE = 0.2
+#: Rows the critic's level bias and number maps are read from (:func:`fit_critic`).
+CRITIC_CALIBRATION_ROWS = 50_000
+
+
+def _unconditional(generator: TableGenerator, n: int, seed: int) -> torch.Tensor:
+    """``n`` calibrated rows of ``generator`` (eval mode, the critic not asked)."""
+    noise = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    condition = torch.zeros(n, generator.dim + generator.n_columns)
+    return torch.cat([generator.rows(noise[i : i + 10_000], condition[i : i + 10_000])
+                      for i in range(0, n, 10_000)])  # fmt: skip
+
+
+@torch.no_grad()
+def fit_critic(
+    generator: TableGenerator,
+    real: torch.Tensor,
+    validation: torch.Tensor,
+    shares: list[torch.Tensor],
+    seed: int,
+) -> dict[str, float]:
+    """Teach ``generator``'s critic (see :class:`TableGenerator`) to tell ``real`` model-space
+    rows (the train part) from its own calibrated rows, stopping on its loss on
+    ``validation`` (the validation part) against fresh generated rows; then fit its level
+    bias (the picked rows' level shares: ``shares``, as :func:`calibrate`) and its number maps
+    (the picked rows' marginals: the normal). Returns the critic's epochs and its validation
+    loss."""
+    critic = generator.critic
+    if critic is None:
+        return {}
+    generator.eval()
+    generator.critic_on.zero_()
+    generator.refine = False
+    seeded = torch.Generator().manual_seed(seed)
+    if real.shape[0] > CRITIC_ROWS:
+        real = real[torch.randperm(real.shape[0], generator=seeded)[:CRITIC_ROWS]]
+    fake = _unconditional(generator, real.shape[0], seed + 1)
+    held_fake = _unconditional(generator, validation.shape[0], seed + 2)
+    rows = torch.cat([real, fake])
+    labels = torch.cat([torch.ones(real.shape[0]), torch.zeros(fake.shape[0])])
+    held = torch.cat([validation, held_fake])
+    held_labels = torch.cat([torch.ones(validation.shape[0]), torch.zeros(held_fake.shape[0])])
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for layer in critic.modules():
+            if isinstance(layer, nn.Linear):
+                layer.reset_parameters()
+    loss = nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.Adam(critic.parameters(), lr=CRITIC_LR)
+    best, best_state, waited, epochs = float("inf"), None, 0, 0
+    for _ in range(CRITIC_EPOCHS):
+        epochs += 1
+        critic.train()
+        order = torch.randperm(rows.shape[0], generator=seeded)
+        for at in range(0, rows.shape[0], CRITIC_BATCH):
+            batch = order[at : at + CRITIC_BATCH]
+            optimizer.zero_grad()
+            seen = rows[batch]
+            if CRITIC_NOISE > 0:
+                seen = seen + CRITIC_NOISE * torch.randn(seen.shape, generator=seeded)
+            with torch.enable_grad():
+                loss(critic(seen).squeeze(1), labels[batch]).backward()
+            optimizer.step()
+        critic.eval()
+        held_loss = float(loss(critic(held).squeeze(1), held_labels))
+        if held_loss < best - 1e-4:
+            best, waited = held_loss, 0
+            best_state = {k: v.clone() for k, v in critic.state_dict().items()}
+        else:
+            waited += 1
+            if waited >= CRITIC_PATIENCE:
+                break
+    if best_state is not None:
+        critic.load_state_dict(best_state)
+    critic.eval()
+    # the picked rows' level shares and number marginals, as calibrate does for the rows
+    noise = torch.randn(CRITIC_CALIBRATION_ROWS, generator.latent_dim, generator=seeded)
+    condition = torch.zeros(noise.shape[0], generator.dim + generator.n_columns)
+    candidates = torch.cat([generator.candidate_rows(noise[i : i + 5000], condition[i : i + 5000])
+                            for i in range(0, noise.shape[0], 5000)], dim=1)  # fmt: skip
+    k, n = candidates.shape[0], candidates.shape[1]
+    score = critic(candidates.reshape(k * n, generator.dim)).reshape(k, n)
+    score = score + generator.choice_noise(noise, k)
+    bias = torch.zeros(generator.dim)
+    best_bias, best_gap = bias.clone(), float("inf")
+    scale = float(score.std()) or 1.0
+    columns = torch.arange(n)
+    for step in range(CALIBRATION_STEPS if generator.spans else 1):
+        picked = candidates[(score + candidates @ bias).argmax(dim=0), columns]
+        gap, push = 0.0, torch.zeros(generator.dim)
+        for (start, width), wanted in zip(generator.spans, shares, strict=True):
+            level = picked[:, start : start + width].argmax(dim=1)
+            made = torch.bincount(level, minlength=width).float() / n
+            gap += float((made - wanted.float()).abs().sum()) / 2
+            push[start : start + width] = wanted.float() - made
+        if gap < best_gap:
+            best_bias, best_gap = bias.clone(), gap
+        bias += scale * push / (1 + step) ** 0.5
+    generator.critic_bias.copy_(best_bias)
+    picked = candidates[(score + candidates @ best_bias).argmax(dim=0), columns]
+    generator.refined_from.copy_(generator.calibration_to)
+    present = {value: picked[:, flag] > 0.5 for value, flag in generator.gated}
+    levels = (torch.arange(CALIBRATION_LEVELS, dtype=torch.float64) + 0.5) / CALIBRATION_LEVELS
+    for c, dim in enumerate(generator.value_dims.tolist()):
+        made = picked[:, dim]
+        if dim in present:
+            made = made[present[dim]]
+        if made.numel() < CALIBRATION_LEVELS:
+            continue
+        knots = torch.quantile(made.double(), levels).float()
+        knots = knots + 1e-6 * torch.arange(CALIBRATION_LEVELS, dtype=torch.float32)
+        generator.refined_from[c] = torch.cummax(knots, dim=0).values
+    generator.critic_on.fill_(1.0)
+    generator.refine = True
+    return {"critic_epochs": float(epochs), "critic_loss": best, "critic_share_gap": best_gap}
 
 
 class TableDiscriminator(nn.Module):
@@ -396,7 +609,7 @@ class TableGanData(GanAdapter):
         values = [self.codec.starts[j] for j, s in enumerate(self.codec.modelled) if s.numeric]
         generator = TableGenerator(
             config.latent_dim, self.dim, spans, self.codec.column_dims, config.g_hidden,
-            config.g_activation, gated, values, TWO_STAGE,
+            config.g_activation, gated, values, TWO_STAGE, CANDIDATES,
         )  # fmt: skip
         discriminator = TableDiscriminator(
             self.dim, config.d_hidden, config.d_activation, config.d_dropout, PACK
@@ -488,6 +701,15 @@ class TableGanData(GanAdapter):
             train_rows = self._train_model(torch.device("cpu")).shape[0]
             rows = min(CALIBRATION_ROWS, max(MIN_CALIBRATION_ROWS, 10 * train_rows))
             calibrate(generator, shares, seed + CALIBRATION_SEED_OFFSET, rows)
+        if isinstance(generator, TableGenerator) and generator.critic is not None:
+            validation = self.codec.encode(
+                self._val_codes, torch.Generator().manual_seed(seed + CRITIC_SEED_OFFSET)
+            )
+            shares = [offsets.diff().double() / offsets[-1] for _, offsets, _, _ in self._levels]
+            fit_critic(
+                generator, self._train_model(torch.device("cpu")), validation, shares,
+                seed + CRITIC_SEED_OFFSET,
+            )  # fmt: skip
 
     def generator_penalty(
         self, fake: torch.Tensor, real: torch.Tensor, noise: torch.Tensor
