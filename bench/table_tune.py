@@ -28,6 +28,9 @@ KEYS = ("quality", "column_shapes", "pair_trends", "ml_efficacy", "ml_efficacy_r
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},  # genlab's defaults
     "nocalibration": {"module": {"CALIBRATE": False}},
+    "critic": {"options": {"critic": True}},
+    "critic_noise0.1": {"options": {"critic": True}, "module": {"CRITIC_NOISE": 0.1}},
+    "critic_noise0.5": {"options": {"critic": True}, "module": {"CRITIC_NOISE": 0.5}},
     "cond0.2": {"module": {"CONDITIONED_SHARE": 0.2}},
     "cond0": {"module": {"CONDITIONED_SHARE": 0.0}},
     "moment0": {"module": {"MOMENT_WEIGHT": 0.0}},

@@ -231,6 +231,8 @@ def test_numbers_only_csv_keeps_the_curve_path(tmp_path: Path) -> None:
     path.write_text("x,y\n" + "".join(f"{i},{i * i}\n" for i in range(30)))
     assert genlab.gan.make_data("csv", csv=str(path)).kind == "curve"
     assert genlab.gan.make_data("csv", csv=str(path), types=["x=integer"]).kind == "table"
+    with pytest.raises(ConfigError, match="--critic is for tables"):
+        genlab.gan.make_data("csv", csv=str(path), critic=True)
 
 
 def test_many_levels_are_bounded_and_rare_levels_never_stored(tmp_path: Path) -> None:
@@ -755,10 +757,11 @@ def test_generator_step_adds_the_datas_penalty() -> None:
 
 
 def test_interpolate_and_export_speak_the_tables_language(
-    table_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+    table_run: Path, table_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     """The table adapter answers for its own output (no table branches in the CLI): a
-    latent walk prints as rows of the table's columns; an export says it takes conditions."""
+    latent walk prints as rows of the table's columns; an export says it takes conditions,
+    and gives what sampling gives, also with the critic (``--critic``) in both formats."""
     walk = tmp_path / "walk.png"
     assert main(["gan", "interpolate", str(table_run), "--steps", "4", "--out", str(walk)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -767,6 +770,28 @@ def test_interpolate_and_export_speak_the_tables_language(
     assert walk.stat().st_size > 0 and len(lines) >= 2 + 4
     assert main(["gan", "export", str(table_run), "--out", str(tmp_path / "g.pt2")]) == 0
     assert "conditions torch.zeros(N, " in capsys.readouterr().out
+    # with --critic, both formats give what the run's generator (its critic picking the
+    # rows) and decoding give
+    critic = tmp_path / "critic"
+    flags = ["--epochs", "2", "--eval-every", "2", "--batch-size", "100", "--quiet", "--no-report"]
+    code = main(["gan", "train", "csv", "--csv", str(table_csv), "--out", str(critic), "--critic",
+                 *flags])  # fmt: skip
+    assert code == 0
+    assert main(["gan", "export", str(critic), "--out", str(tmp_path / "c.pt2")]) == 0
+    out = ["--format", "torchscript", "--out", str(tmp_path / "g.pt")]
+    assert main(["gan", "export", str(critic), *out]) == 0
+    run = genlab.gan.load(critic)
+    assert run.generator.refine and not genlab.gan.load(table_run).generator.refine
+    noise = torch.randn(64, run.generator.latent_dim, generator=torch.Generator().manual_seed(3))
+    condition = torch.zeros(64, run.data.condition_dim)
+    with torch.no_grad():
+        want = torch.nan_to_num(run.data.decode(run.generator(noise, condition)), nan=-1.0)
+        for module in (
+            torch.export.load(str(tmp_path / "c.pt2")).module(),
+            torch.jit.load(str(tmp_path / "g.pt")),
+        ):
+            got = torch.nan_to_num(module(noise, condition).double(), nan=-1.0)
+            assert torch.allclose(got, want, atol=1e-5)
 
 
 def test_ml_efficacy_of_a_table_with_no_other_column_is_nan() -> None:

@@ -95,6 +95,9 @@ class GanAdapter:
     n_classes: int = 0
     #: Generated samples in each training snapshot (plots and animation).
     snapshot_size: int = 1000
+    #: Noise vectors through the generator at once while sampling (0: the engine's default,
+    #: by the samples' width); a generator that makes several candidates a sample says less.
+    decode_batch: int = 0
     #: Whether :meth:`to_dict` (the model file) holds the parts that :meth:`test_figures`
     #: needs. A user's own data is never stored: such an adapter says False, stores a
     #: ``"fingerprint"`` (:func:`fingerprint` of its train part) instead, and ``gan eval``

@@ -308,7 +308,7 @@ def _decode_kept(
     labels: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(decoded samples the support keeps, decoded samples it rejects) of ``noise``."""
-    step = DECODE_BATCH if data.dim < IMAGE_PIXELS else IMAGE_DECODE_BATCH
+    step = data.decode_batch or (DECODE_BATCH if data.dim < IMAGE_PIXELS else IMAGE_DECODE_BATCH)
     model_space = torch.cat(
         [
             _call(
