@@ -372,18 +372,25 @@ def calibrate(
     if not generator.value_dims.numel():
         return
     out = generator(noise, condition)  # identity map still: from == to
-    present = {value: out[:, flag] > 0.5 for value, flag in generator.gated}
+    _read_quantiles(generator, out, generator.calibration_from)
+
+
+def _read_quantiles(generator: TableGenerator, rows: torch.Tensor, into: torch.Tensor) -> None:
+    """Each number's quantiles in generated ``rows`` (of its non-empty ones), at the
+    calibration's levels, into ``into`` (C, :data:`CALIBRATION_LEVELS`): the "from" knots of a
+    map onto the normal's quantiles. A number with too few values keeps what ``into`` held."""
+    present = {value: rows[:, flag] > 0.5 for value, flag in generator.gated}
     levels = (torch.arange(CALIBRATION_LEVELS, dtype=torch.float64) + 0.5) / CALIBRATION_LEVELS
     for c, dim in enumerate(generator.value_dims.tolist()):
-        made = out[:, dim]
+        made = rows[:, dim]
         if dim in present:
             made = made[present[dim]]
         if made.numel() < CALIBRATION_LEVELS:
-            continue  # too few to read quantiles from: identity
+            continue  # too few to read quantiles from
         knots = torch.quantile(made.double(), levels).float()
         # strictly increasing (a generator that repeats a value makes flat steps)
         knots = knots + 1e-6 * torch.arange(CALIBRATION_LEVELS, dtype=torch.float32)
-        generator.calibration_from[c] = torch.cummax(knots, dim=0).values
+        into[c] = torch.cummax(knots, dim=0).values
 
 
 #: The critic's hidden layers (:func:`fit_critic`).
@@ -498,18 +505,8 @@ def fit_critic(
         bias += scale * push / (1 + step) ** 0.5
     generator.critic_bias.copy_(best_bias)
     picked = candidates[(score + candidates @ best_bias).argmax(dim=0), columns]
-    generator.refined_from.copy_(generator.calibration_to)
-    present = {value: picked[:, flag] > 0.5 for value, flag in generator.gated}
-    levels = (torch.arange(CALIBRATION_LEVELS, dtype=torch.float64) + 0.5) / CALIBRATION_LEVELS
-    for c, dim in enumerate(generator.value_dims.tolist()):
-        made = picked[:, dim]
-        if dim in present:
-            made = made[present[dim]]
-        if made.numel() < CALIBRATION_LEVELS:
-            continue
-        knots = torch.quantile(made.double(), levels).float()
-        knots = knots + 1e-6 * torch.arange(CALIBRATION_LEVELS, dtype=torch.float32)
-        generator.refined_from[c] = torch.cummax(knots, dim=0).values
+    generator.refined_from.copy_(generator.calibration_to)  # identity where too few
+    _read_quantiles(generator, picked, generator.refined_from)
     generator.critic_on.fill_(1.0)
     generator.refine = True
     return {"critic_epochs": float(epochs), "critic_loss": best, "critic_share_gap": best_gap}
