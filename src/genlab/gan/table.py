@@ -98,6 +98,8 @@ CALIBRATION_SEED_OFFSET = 4_421_000
 #: Candidate rows the critic picks each generated row from, with ``--critic``
 #: (:class:`TableGenerator`; off by default: see the figures above :data:`TABLE_CONFIG`).
 CANDIDATES = 10
+#: Noise vectors through the generator at once while sampling with the critic.
+CRITIC_DECODE_BATCH = 8192
 #: The critic's seed, past the run's seed.
 CRITIC_SEED_OFFSET = 5_133_000
 
@@ -773,8 +775,12 @@ class TableGanData(GanAdapter):
 
     sample_noun = "rows"
     takes_where = True
-    #: The critic's candidates go through the generator together: 10 times these rows.
-    decode_batch = 8192
+
+    @property
+    def decode_batch(self) -> int:  # type: ignore[override]
+        """With the critic, :data:`CANDIDATES` times fewer noise vectors at once (its
+        candidates go through the generator together); else the engine's default (0)."""
+        return CRITIC_DECODE_BATCH if self.spec.get("critic") else 0
 
     def samples_text(self, samples: Any) -> str:
         """Rows (a :meth:`present` DataFrame, or decoded codes) as CSV text: the table's own
