@@ -699,21 +699,21 @@ class TableGanData(GanAdapter):
     def finish_generator(self, generator: nn.Module, seed: int) -> None:
         """Calibrate the trained generator's shares and marginals to the train part's
         (:func:`calibrate`; on its own rows, from noise of ``seed``; the validation and test
-        parts are not looked at)."""
-        if CALIBRATE and isinstance(generator, TableGenerator):
-            shares = [offsets.diff().double() / offsets[-1] for _, offsets, _, _ in self._levels]
-            train_rows = self._train_model(torch.device("cpu")).shape[0]
-            rows = min(CALIBRATION_ROWS, max(MIN_CALIBRATION_ROWS, 10 * train_rows))
+        parts are not looked at); with ``--critic``, then fit its critic (:func:`fit_critic`,
+        which stops on the validation part)."""
+        if not isinstance(generator, TableGenerator):
+            return
+        shares = [offsets.diff().double() / offsets[-1] for _, offsets, _, _ in self._levels]
+        train = self._train_model(torch.device("cpu"))
+        if CALIBRATE:
+            rows = min(CALIBRATION_ROWS, max(MIN_CALIBRATION_ROWS, 10 * train.shape[0]))
             calibrate(generator, shares, seed + CALIBRATION_SEED_OFFSET, rows)
-        if isinstance(generator, TableGenerator) and generator.critic is not None:
+        if generator.critic is not None:
+            critic_seed = seed + CRITIC_SEED_OFFSET
             validation = self.codec.encode(
-                self._val_codes, torch.Generator().manual_seed(seed + CRITIC_SEED_OFFSET)
+                self._val_codes, torch.Generator().manual_seed(critic_seed)
             )
-            shares = [offsets.diff().double() / offsets[-1] for _, offsets, _, _ in self._levels]
-            fit_critic(
-                generator, self._train_model(torch.device("cpu")), validation, shares,
-                seed + CRITIC_SEED_OFFSET,
-            )  # fmt: skip
+            fit_critic(generator, train, validation, shares, critic_seed)
 
     def generator_penalty(
         self, fake: torch.Tensor, real: torch.Tensor, noise: torch.Tensor
