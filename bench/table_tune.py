@@ -23,12 +23,19 @@ HERE = Path(__file__).resolve().parent
 KEYS = ("quality", "column_shapes", "pair_trends", "ml_efficacy", "ml_efficacy_real",
         "privacy", "copies", "missing_gap")  # fmt: skip
 
-#: name -> {"module": genlab.gan.table constants, "config": GanConfig fields, "options": the
-#: data's options (``types``), "mmd": a weight}
+#: name -> {"module": genlab.gan.table constants, "target": genlab.gan.table_target's,
+#: "config": GanConfig fields, "options": the data's options (``types``), "mmd": a weight}
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},  # genlab's defaults
     "nocalibration": {"module": {"CALIBRATE": False}},
     "critic": {"options": {"critic": True}},
+    "notarget": {"module": {"TARGET_MODEL": False}},
+    "target_bins64": {"target": {"BINS": 64}},
+    "target_pieces16": {"target": {"PIECES": 16}},
+    "target_pieces128": {"target": {"PIECES": 128}},
+    "target_noise0.1": {"target": {"NOISE": 0.1}},
+    "target_noise0.3": {"target": {"NOISE": 0.3}},
+    "target_wide": {"target": {"HIDDEN": (512, 512)}},
     "critic_noise0.1": {"options": {"critic": True}, "module": {"CRITIC_NOISE": 0.1}},
     "critic_noise0.5": {"options": {"critic": True}, "module": {"CRITIC_NOISE": 0.5}},
     "cond0.2": {"module": {"CONDITIONED_SHARE": 0.2}},
@@ -88,6 +95,7 @@ def run_one(data: str, variant: str, seed: int) -> dict[str, Any]:
     """Train one variant on ``data``'s bench train part; its figures on genlab's test part."""
     import genlab.gan
     import genlab.gan.table as table
+    import genlab.gan.table_target as table_target
 
     sys.path.insert(0, str(HERE))
     from table_gan import CACHE, DATA, load
@@ -101,6 +109,10 @@ def run_one(data: str, variant: str, seed: int) -> dict[str, Any]:
         if not hasattr(table, name):
             raise SystemExit(f"genlab.gan.table has no {name}")
         setattr(table, name, value)
+    for name, value in spec.get("target", {}).items():
+        if not hasattr(table_target, name):
+            raise SystemExit(f"genlab.gan.table_target has no {name}")
+        setattr(table_target, name, value)
     if spec.get("mmd"):
         weight, plain = float(spec["mmd"]), table.TableGanData.generator_penalty
 

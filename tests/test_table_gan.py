@@ -569,10 +569,15 @@ def test_moment_gap_sees_a_broken_dependency() -> None:
     assert float(moment_gap(broken, real)) > 1.0 > 3 * float(moment_gap(real[:250], real[250:]))
 
 
-def _toy_generator(seed: int = 0, two_stage: bool = True, candidates: int = 1):
+def _toy_generator(
+    seed: int = 0,
+    two_stage: bool = True,
+    candidates: int = 1,
+    target: tuple[int, int, bool, bool] | None = None,
+):
     """An untrained table generator: one 3-level category, one number with empty cells (its
     present/empty one-hot), one plain number: model space [cat x3 | value, present, empty |
-    value]."""
+    value]; ``target``: its target model's dims."""
     from genlab.gan.table import TableGenerator
 
     torch.manual_seed(seed)
@@ -580,7 +585,7 @@ def _toy_generator(seed: int = 0, two_stage: bool = True, candidates: int = 1):
     column_dims[0, 0:3] = column_dims[1, 3:6] = column_dims[2, 6] = True
     return TableGenerator(
         8, 7, [(0, 3), (4, 2)], column_dims, (32,), gated=[(3, 4)], values=[3, 6],
-        two_stage=two_stage, candidates=candidates,
+        two_stage=two_stage, candidates=candidates, target=target,
     ).eval()  # fmt: skip
 
 
@@ -706,6 +711,110 @@ def test_the_critic_picks_rows_nearer_the_real_ones_keeping_shares_and_marginals
         assert torch.equal(
             before_critic(noise[:100], condition[:100]), gen.rows(noise[:100], condition[:100])
         )
+
+
+def _dependent_rows(gen: torch.nn.Module, n: int, seed: int, target: str) -> torch.Tensor:
+    """``gen``'s own rows (model space) with its ``target`` remade from another column:
+    the empty-celled number ("number") from the category (means -1.5, 0, 1.5 for its three
+    levels, sd 0.5), or the category ("category") from the plain number (level 2 below 0,
+    else 0 below 0.7, else 1)."""
+    g = torch.Generator().manual_seed(seed)
+    rows = gen.rows(torch.randn(n, 8, generator=g), torch.zeros(n, 10)).detach()
+    if target == "number":
+        level = rows[:, 0:3].argmax(dim=1)
+        value = torch.tensor([-1.5, 0.0, 1.5])[level] + 0.5 * torch.randn(n, generator=g)
+        rows[:, 3] = torch.where(rows[:, 4] > 0.5, value, 0.0)
+    else:
+        plain = rows[:, 6]
+        level = torch.where(plain < 0, 2, torch.where(plain < 0.7, 0, 1))
+        rows[:, 0:3] = torch.nn.functional.one_hot(level, 3).float()
+    return rows
+
+
+def test_the_target_model_draws_a_number_given_the_other_columns() -> None:
+    """:func:`fit_target_model` on rows whose empty-celled number depends on the category:
+    an untrained generator's rows then get that number drawn as the real rows have it (each
+    level's mean and spread, a normal by the KS test), while its empty cells stay as the
+    generator made them (value 0); the same noise gives the same rows, a revealed number is
+    kept, training mode sees the plain generator, a saved model reloads on, and a model file
+    from before the target model loads without it."""
+    from scipy.stats import kstest
+
+    from genlab.gan.table import calibrate
+    from genlab.gan.table_target import fit_target_model
+
+    gen = _toy_generator(target=(3, 3, True, True))
+    calibrate(gen, [torch.tensor([0.4, 0.35, 0.25]), torch.tensor([0.62, 0.38])], 5, 20_000)
+    noise = torch.randn(20_000, 8, generator=torch.Generator().manual_seed(1))
+    condition = torch.zeros(20_000, 10)
+    with torch.no_grad():
+        before = gen(noise, condition)
+        figures = fit_target_model(
+            gen.target_model,
+            _dependent_rows(gen, 8000, 2, "number"),
+            _dependent_rows(gen, 2000, 3, "number"),
+            seed=7,
+        )
+        gen.redraw = True
+        gen.target_on.fill_(1.0)
+        after = gen(noise, condition)
+        assert torch.equal(gen(noise[:500], condition[:500]), after[:500])
+    assert figures["target_epochs"] >= 1
+    assert torch.equal(after[:, [0, 1, 2, 4, 5, 6]], before[:, [0, 1, 2, 4, 5, 6]])
+    present = after[:, 4] > 0.5
+    assert 0.2 < float(present.float().mean()) < 0.8
+    assert torch.all(after[~present, 3] == 0)
+    level = after[:, :3].argmax(dim=1)
+    for k, mean in enumerate((-1.5, 0.0, 1.5)):
+        values = after[present & (level == k), 3]
+        assert values.numel() > 500
+        assert kstest(values.numpy(), "norm", args=(mean, 0.5)).statistic < 0.06
+    revealed = condition[:10].clone()
+    revealed[:, 3], revealed[:, 4], revealed[:, 7 + 1] = 1.234, 1.0, 1.0
+    with torch.no_grad():
+        assert torch.all(gen(noise[:10], revealed)[:, 3] == 1.234)
+        training = copy.deepcopy(gen).train()
+        plain = copy.deepcopy(training)
+        assert torch.equal(
+            training(noise[:100], condition[:100]), plain.rows(noise[:100], condition[:100])
+        )
+        saved = _toy_generator(seed=1, target=(3, 3, True, True))
+        saved.load_state_dict(gen.state_dict())
+        assert saved.redraw and torch.equal(saved(noise[:100], condition[:100]), after[:100])
+        old = {k: v for k, v in gen.state_dict().items() if not k.startswith("target")}
+        before_model = _toy_generator(seed=1, target=(3, 3, True, True))
+        before_model.load_state_dict(old)
+        assert before_model.target_model is None and not before_model.redraw
+        assert torch.equal(before_model(noise[:100], condition[:100]), before[:100])
+
+
+def test_the_target_model_draws_a_category_given_the_other_columns() -> None:
+    """A category target: drawn from the plain number as the real rows have it (level 2 for
+    a negative number, level 1 above 0.7), over the untrained generator's rows."""
+    from genlab.gan.table import calibrate
+    from genlab.gan.table_target import fit_target_model
+
+    gen = _toy_generator(target=(0, 3, False, False))
+    calibrate(gen, [torch.tensor([0.4, 0.35, 0.25]), torch.tensor([0.62, 0.38])], 5, 20_000)
+    noise = torch.randn(20_000, 8, generator=torch.Generator().manual_seed(1))
+    condition = torch.zeros(20_000, 10)
+    with torch.no_grad():
+        before = gen(noise, condition)
+        fit_target_model(
+            gen.target_model,
+            _dependent_rows(gen, 8000, 2, "category"),
+            _dependent_rows(gen, 2000, 3, "category"),
+            seed=7,
+        )
+        gen.redraw = True
+        after = gen(noise, condition)
+    assert torch.equal(after[:, 3:], before[:, 3:])
+    assert torch.all(after[:, :3].sum(dim=1) == 1)
+    level, plain = after[:, :3].argmax(dim=1), after[:, 6]
+    wanted = torch.where(plain < 0, 2, torch.where(plain < 0.7, 0, 1))
+    far = (plain.abs() > 0.2) & ((plain - 0.7).abs() > 0.2)  # away from the borders
+    assert float((level == wanted)[far].float().mean()) > 0.97
+    assert float((before[:, :3].argmax(dim=1) == wanted)[far].float().mean()) < 0.6
 
 
 def test_numbers_follow_the_categories_as_they_come_out() -> None:

@@ -61,6 +61,7 @@ from genlab.data.table import (
 from genlab.errors import ConfigError, DataError, RunFileError
 from genlab.gan.adapter import GanAdapter, fingerprint
 from genlab.gan.registry import DataKind
+from genlab.gan.table_target import TargetModel, fit_target_model
 from genlab.models.gan import mlp
 
 __all__ = ["TableGanData", "TableGenerator", "make_table_gan_data"]
@@ -102,6 +103,10 @@ CANDIDATES = 10
 CRITIC_DECODE_BATCH = 8192
 #: The critic's seed, past the run's seed.
 CRITIC_SEED_OFFSET = 5_133_000
+#: The target drawn given the other columns by a model fitted after training
+#: (:mod:`genlab.gan.table_target`), and its seed past the run's.
+TARGET_MODEL = True
+TARGET_SEED_OFFSET = 6_271_000
 
 
 def moment_gap(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -129,6 +134,7 @@ FITTED_AFTER_TRAINING = (
     "refined_from",
     "refined_to",
     "rotations",
+    "target_on",
 )
 
 
@@ -191,6 +197,7 @@ class TableGenerator(nn.Module):
         values: list[int] | None = None,
         two_stage: bool = True,
         candidates: int = 1,
+        target: tuple[int, int, bool, bool] | None = None,
     ) -> None:
         super().__init__()
         self.latent_dim, self.dim, self.spans = int(noise_dim), int(dim), list(spans)
@@ -214,6 +221,15 @@ class TableGenerator(nn.Module):
         self.register_buffer("critic_bias", torch.zeros(self.dim))
         self.register_buffer("refined_from", identity.clone())
         self.register_buffer("refined_to", identity.clone())
+        # the target model: (start, width, numeric, gated) of the target's dims
+        self.target_model: TargetModel | None = None
+        if target is not None:
+            with torch.random.fork_rng():  # the networks' first weights as without it
+                self.target_model = TargetModel(
+                    self.dim, self.latent_dim, *target, list(values or [])
+                )
+        self.register_buffer("target_on", torch.zeros(()))  # 1 once fitted (saved)
+        self.redraw = False  # the same, as a plain flag (torch.export branches on it)
         # batch-normalised hidden layers, as CTGAN's generator
         inputs = self.latent_dim + dim + self.n_columns  # noise and condition
         self.net = mlp((inputs, *hidden, dim), activation, batch_norm=True)
@@ -229,8 +245,20 @@ class TableGenerator(nn.Module):
         )
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        if self.training or self.critic is None or not self.refine:
+        if self.training:
             return self.rows(noise, condition)
+        if self.critic is not None and self.refine:
+            out = self.picked_rows(noise, condition)
+        else:
+            out = self.rows(noise, condition)
+        if self.target_model is not None and self.redraw:
+            given, mask = condition[:, : self.dim], condition[:, self.dim :]
+            revealed = (mask @ self.column_dims) > 0
+            out = torch.where(revealed, given, self.target_model(out, noise))
+        return out
+
+    def picked_rows(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        """The critic's pick of each noise vector's candidates."""
         candidates = self.candidate_rows(noise, condition)  # (K, B, dim)
         k, b = candidates.shape[0], candidates.shape[1]
         score = self.critic(candidates.reshape(k * b, self.dim)).reshape(k, b)
@@ -295,12 +323,16 @@ class TableGenerator(nn.Module):
         critic = prefix + "critic."
         if self.critic is not None and not any(k.startswith(critic) for k in state_dict):
             self.critic = None  # a model file from before the critic: none
+        target = prefix + "target_model."
+        if self.target_model is not None and not any(k.startswith(target) for k in state_dict):
+            self.target_model = None  # a model file from before the target model: none
         # a model file from before calibration or the critic: identity, off
         for name in FITTED_AFTER_TRAINING:
             if hasattr(self, name):
                 state_dict.setdefault(prefix + name, getattr(self, name))
         super()._load_from_state_dict(state_dict, prefix, *args)
         self.refine = self.critic is not None and bool(state_dict[prefix + "critic_on"] > 0)
+        self.redraw = self.target_model is not None and bool(state_dict[prefix + "target_on"] > 0)
 
 
 #: Quantile levels of the numbers' calibration (:class:`TableGenerator`).
@@ -613,12 +645,24 @@ class TableGanData(GanAdapter):
         generator = TableGenerator(
             config.latent_dim, self.dim, spans, self.codec.column_dims, config.g_hidden,
             config.g_activation, gated, values, TWO_STAGE,
-            CANDIDATES if self.spec.get("critic") else 1,
+            CANDIDATES if self.spec.get("critic") else 1, self._target_dims(),
         )  # fmt: skip
         discriminator = TableDiscriminator(
             self.dim, config.d_hidden, config.d_activation, config.d_dropout, PACK
         )
         return generator, discriminator
+
+    def _target_dims(self) -> tuple[int, int, bool, bool] | None:
+        """The target model's (start, width, numeric, gated) of the target column (None
+        without one: no target, none asked for, or no other column to draw it from)."""
+        names = self.codec.names
+        if not TARGET_MODEL or self.target is None or len(names) < 2:
+            return None
+        if self.spec.get("target_model") is False:
+            return None
+        j = names.index(self.target)
+        spec = self.codec.modelled[j]
+        return self.codec.starts[j], spec.width, spec.numeric, spec.has_missing
 
     @property
     def condition_dim(self) -> int:
@@ -708,12 +752,18 @@ class TableGanData(GanAdapter):
         if CALIBRATE:
             rows = min(CALIBRATION_ROWS, max(MIN_CALIBRATION_ROWS, 10 * train.shape[0]))
             calibrate(generator, shares, seed + CALIBRATION_SEED_OFFSET, rows)
+        validation = self.codec.encode(
+            self._val_codes, torch.Generator().manual_seed(seed + CRITIC_SEED_OFFSET)
+        )
         if generator.critic is not None:
-            critic_seed = seed + CRITIC_SEED_OFFSET
-            validation = self.codec.encode(
-                self._val_codes, torch.Generator().manual_seed(critic_seed)
+            fit_critic(generator, train, validation, shares, seed + CRITIC_SEED_OFFSET)
+        if generator.target_model is not None:
+            generator.target_on.zero_()
+            fitted = fit_target_model(
+                generator.target_model, train, validation, seed + TARGET_SEED_OFFSET
             )
-            fit_critic(generator, train, validation, shares, critic_seed)
+            generator.redraw = bool(fitted.get("target_epochs"))
+            generator.target_on.fill_(float(generator.redraw))
 
     def generator_penalty(
         self, fake: torch.Tensor, real: torch.Tensor, noise: torch.Tensor
@@ -1144,11 +1194,13 @@ def make_table_gan_data(
     data_seed: int = 0,
     batch_size: int = 500,
     critic: bool | None = None,
+    target_model: bool | None = None,
 ) -> TableGanData:
     """A table (``csv``: a file; ``data``: a pandas DataFrame) split 70/15/15 with
     ``data_seed``, its columns typed (detected, ``types`` over them) and fitted on the train
     part. ``critic``: each generated row picked from candidates by a classifier of real
-    against generated rows (:func:`fit_critic`)."""
+    against generated rows (:func:`fit_critic`). ``target_model`` (on unless False): the
+    ``target`` drawn given the other columns (:mod:`genlab.gan.table_target`)."""
     if (csv is None) == (data is None):
         raise ConfigError("give the table as csv=FILE or data=DataFrame (one of them)")
     require_table_extra()
@@ -1157,7 +1209,7 @@ def make_table_gan_data(
     shards = csv_shards(csv) if csv is not None else []
     if shards:
         data = _sharded_table(shards, str(csv), types, target, ids, data_seed, batch_size)
-        data.spec["critic"] = bool(critic)
+        data.spec.update(critic=bool(critic), target_model=target_model is not False)
         return data
     frame, source = read_table(csv if csv is not None else data)
     if len(frame) < MIN_ROWS:
@@ -1168,7 +1220,7 @@ def make_table_gan_data(
     codec = TableCodec(fit_specs(parts.train, kinds, ids=ids, dtypes=frame.attrs.get("dtypes")))
     name = Path(csv).name if csv is not None else "a DataFrame"
     spec = {"source": "table", "data_seed": data_seed, "ids": ids, "types": kinds,
-            "critic": bool(critic)}  # fmt: skip
+            "critic": bool(critic), "target_model": target_model is not False}  # fmt: skip
     if csv is not None:
         spec["csv"] = str(csv)
     return TableGanData(name, codec, parts, target=target, spec=spec, batch_size=batch_size)
@@ -1306,13 +1358,24 @@ def _add_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--target",
         metavar="COLUMN",
-        help="tables: the column ml_efficacy predicts (default: the last modelled column)",
+        help="tables: the column ml_efficacy predicts (default: the last modelled column); "
+        "the target model draws it given the other columns (see --no-target-model)",
     )
     group.add_argument(
         "--ids",
         choices=ID_CHOICES,
         help="tables: identifier columns (mostly unique, e.g. an order id) are not modelled; "
         "fresh (default) writes new unique values, drop leaves them out",
+    )
+    group.add_argument(
+        "--no-target-model",
+        dest="target_model",
+        action="store_const",
+        const=False,
+        default=None,
+        help="tables: leave the target as the GAN makes it. By default, after training, a "
+        "classifier fitted on the train part (stopped on the validation part) draws each "
+        "row's target given its other columns (docs/table.md)",
     )
     group.add_argument(
         "--critic",
@@ -1345,6 +1408,8 @@ def _build(given: Mapping[str, Any], config: GanConfig) -> GanAdapter:
 
         if options.get("critic"):
             raise ConfigError("--critic is for tables, not numbers-only CSV files")
+        if options.get("target_model") is False:
+            raise ConfigError("--no-target-model is for tables, not numbers-only CSV files")
         curve = {k: v for k, v in options.items() if k in ("csv", "data_seed", "select", "support")}
         return make_curve_gan_data(
             "csv", transform=config.transform, batch_size=config.batch_size, **curve
@@ -1539,7 +1604,18 @@ KINDS = (
     DataKind(
         "csv",
         "your own CSV: numbers only (points, the curve GAN) or any table (the table GAN)",
-        ("csv", "data", "types", "target", "ids", "data_seed", "critic", "select", "support"),
+        (
+            "csv",
+            "data",
+            "types",
+            "target",
+            "ids",
+            "data_seed",
+            "critic",
+            "target_model",
+            "select",
+            "support",
+        ),
         _add_flags,
         _build,
         _base_config,

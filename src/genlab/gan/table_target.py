@@ -1,0 +1,193 @@
+"""The table GAN's target model: the target column drawn given the row's other columns.
+
+A GAN learns a row's columns jointly, and a column's dependence on the others comes out
+blurred: on diamonds a model fitted on generated rows predicted the real test part's price
+with R² 0.93, against 0.98 from the real rows. The target model is a classifier fitted by
+likelihood, after training, on the train part's rows: from a row's other columns (in model
+space) it gives the target's distribution, over :data:`BINS` bins of its model-space value
+(a number) or over its levels (a category). Sampling, the generator's row keeps its other
+columns, and its target is drawn from that distribution: the bin by its probability, then
+the value uniformly within the bin's share of the train part's CDF (the codec decodes that
+into the train part's values). A row whose target is empty (the generator decides that) or
+revealed (``where``) keeps it.
+
+Each number goes in as a piecewise-linear encoding of its CDF level (:data:`PIECES` pieces
+of equal share; Gorishniy et al. 2022, "On Embeddings for Numerical Features in Tabular Deep
+Learning"): a plain MLP fitted on gss_wages' real rows predicted income with R² 0.22, with
+the encoding 0.26 (the gradient-boosted trees of the ML-efficacy figure: 0.30).
+
+The draw is a function of the noise, so the same noise gives the same row, and the model
+exports with the generator: its two uniforms are the fractional parts of two projections of
+the noise, scaled by :data:`SPREAD`, nearly independent of the row (a smooth function of the
+noise). Its weights are a classifier's, its bins fixed normal quantiles: no row is stored.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from genlab.models.gan import mlp
+
+#: Bins of a number target's model-space value: equal widths over [-RANGE, RANGE], the end
+#: bins open (finer at the tails than bins of equal share: gss_wages' top-coded incomes).
+BINS = 128
+RANGE = 4.0
+#: Pieces of each number's encoding (see the module docstring).
+PIECES = 64
+HIDDEN = (256, 256)
+#: At most this many train rows teach the model (and a quarter as many validation rows
+#: judge it); its batch, learning rate and epochs at most
+#: (it stops when its loss on the validation part has not fallen for PATIENCE epochs; the
+#: best is kept).
+ROWS = 200_000
+BATCH = 512
+LR = 1e-3
+EPOCHS = 100
+PATIENCE = 5
+#: Standard deviation of the normal noise added to the model-space rows the model learns
+#: from (fresh each batch; the labels from the rows as they are).
+NOISE = 0.0
+#: The scale of the noise projections whose fractional parts are the draw's uniforms.
+SPREAD = 1000.0
+EPS = 1e-6
+
+
+class TargetModel(nn.Module):
+    """Model-space rows ``(B, dim)`` -> the same rows with the target redrawn (see the module
+    docstring). ``start``, ``width``: the target's model-space dims; ``numeric``: a number
+    (its value at ``start``, its present flag at ``start + 1`` if ``gated``) or a category
+    (a one-hot of ``width``); ``values``: every number's value dim."""
+
+    edges: torch.Tensor
+    directions: torch.Tensor
+
+    def __init__(
+        self,
+        dim: int,
+        latent_dim: int,
+        start: int,
+        width: int,
+        numeric: bool,
+        gated: bool,
+        values: list[int],
+    ) -> None:
+        super().__init__()
+        self.dim, self.start, self.width = int(dim), int(start), int(width)
+        self.numeric, self.gated = bool(numeric), bool(gated)
+        values = [v for v in values if v != start]
+        others = torch.ones(self.dim, dtype=torch.bool)
+        others[values] = False
+        others[start : start + width] = False
+        self.register_buffer("value_dims", torch.tensor(values, dtype=torch.long), persistent=False)
+        self.register_buffer("other_dims", torch.nonzero(others).squeeze(1), persistent=False)
+        steps = (torch.arange(PIECES, dtype=torch.float32) / PIECES).unsqueeze(0)  # (1, P)
+        self.register_buffer("steps", steps, persistent=False)
+        inputs = len(values) * PIECES + int(others.sum())
+        self.outputs = BINS if numeric else self.width
+        self.head = mlp((max(inputs, 1), *HIDDEN, self.outputs), "relu")
+        # a number's bins as CDF levels: the normal's at equal widths of model space
+        inner = torch.special.ndtr(torch.linspace(-RANGE, RANGE, BINS + 1, dtype=torch.float64))
+        inner[0], inner[-1] = 0.0, 1.0
+        self.register_buffer("edges", inner, persistent=False)
+        seeded = torch.Generator().manual_seed(1)
+        square = torch.randn(latent_dim, latent_dim, generator=seeded, dtype=torch.float64)
+        self.register_buffer("directions", torch.linalg.qr(square).Q[:, :2].contiguous(),
+                             persistent=False)  # fmt: skip
+
+    def features(self, rows: torch.Tensor) -> torch.Tensor:
+        """The head's input: each other number's CDF level in :data:`PIECES` pieces, then the
+        other columns' flags and one-hots (the target's dims left out)."""
+        parts = []
+        if self.value_dims.numel():
+            level = torch.special.ndtr(rows[:, self.value_dims]).unsqueeze(2)  # (B, C, 1)
+            pieces = ((level - self.steps) * PIECES).clamp(0.0, 1.0)  # (B, C, P)
+            parts.append(pieces.reshape(rows.shape[0], -1))
+        parts.append(rows[:, self.other_dims])
+        out = torch.cat(parts, dim=1)
+        return out if out.shape[1] else torch.zeros(rows.shape[0], 1, device=rows.device)
+
+    def labels(self, rows: torch.Tensor) -> torch.Tensor:
+        """The target's bin (a number) or level (a category) of model-space rows."""
+        if not self.numeric:
+            return rows[:, self.start : self.start + self.width].argmax(dim=1)
+        inner = torch.linspace(-RANGE, RANGE, BINS + 1, device=rows.device)[1:-1]
+        return torch.bucketize(rows[:, self.start].contiguous(), inner)
+
+    def present(self, rows: torch.Tensor) -> torch.Tensor:
+        """(B,) bool: rows whose target has a value (a number's present flag)."""
+        if self.numeric and self.gated:
+            return rows[:, self.start + 1] > 0.5
+        return torch.ones(rows.shape[0], dtype=torch.bool, device=rows.device)
+
+    def forward(self, rows: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        probs = torch.softmax(self.head(self.features(rows)), dim=1).double()  # (B, K)
+        spread = (noise.double() @ self.directions) * SPREAD  # (B, 2)
+        uniform = spread - torch.floor(spread)
+        cdf = probs.cumsum(dim=1)
+        pick = (cdf < uniform[:, :1] * cdf[:, -1:]).sum(dim=1).clamp_max(self.outputs - 1)
+        at = torch.arange(self.dim, device=rows.device)
+        if self.numeric:
+            low, high = self.edges[pick], self.edges[pick + 1]
+            level = (low + uniform[:, 1] * (high - low)).clamp(EPS, 1 - EPS)
+            value = torch.special.ndtri(level).to(rows.dtype)
+            if self.gated:  # an empty target stays empty (its value 0)
+                value = value * (rows[:, self.start + 1] > 0.5).to(rows.dtype)
+            return torch.where(at == self.start, value.unsqueeze(1), rows)
+        one_hot = nn.functional.one_hot(pick, self.width).to(rows.dtype)  # (B, width)
+        inside = (at >= self.start) & (at < self.start + self.width)
+        padded = torch.zeros_like(rows)
+        padded[:, self.start : self.start + self.width] = one_hot
+        return torch.where(inside, padded, rows)
+
+
+@torch.no_grad()
+def fit_target_model(
+    model: TargetModel, real: torch.Tensor, validation: torch.Tensor, seed: int
+) -> dict[str, float]:
+    """Fit ``model``'s head by cross-entropy on ``real`` model-space rows (the train part;
+    those with a target value), stopping on its loss on ``validation`` (the validation
+    part). Returns its epochs and its best validation loss."""
+    seeded = torch.Generator().manual_seed(seed)
+    real = real[model.present(real)]
+    validation = validation[model.present(validation)]
+    if real.shape[0] > ROWS:
+        real = real[torch.randperm(real.shape[0], generator=seeded)[:ROWS]]
+    if validation.shape[0] > ROWS // 4:
+        validation = validation[torch.randperm(validation.shape[0], generator=seeded)[: ROWS // 4]]
+    y = model.labels(real)
+    held_x, held_y = model.features(validation), model.labels(validation)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for layer in model.head.modules():
+            if isinstance(layer, nn.Linear):
+                layer.reset_parameters()
+    loss = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.head.parameters(), lr=LR)
+    best, best_state, waited, epochs = float("inf"), None, 0, 0
+    for _ in range(EPOCHS if held_y.numel() else 0):
+        epochs += 1
+        model.head.train()
+        order = torch.randperm(real.shape[0], generator=seeded)
+        for at in range(0, real.shape[0], BATCH):
+            batch = order[at : at + BATCH]
+            rows = real[batch]
+            if NOISE > 0:
+                rows = rows + NOISE * torch.randn(rows.shape, generator=seeded)
+            optimizer.zero_grad()
+            with torch.enable_grad():
+                loss(model.head(model.features(rows)), y[batch]).backward()
+            optimizer.step()
+        model.head.eval()
+        held_loss = float(loss(model.head(held_x), held_y))
+        if held_loss < best - 1e-4:
+            best, waited = held_loss, 0
+            best_state = {k: v.clone() for k, v in model.head.state_dict().items()}
+        else:
+            waited += 1
+            if waited >= PATIENCE:
+                break
+    if best_state is not None:
+        model.head.load_state_dict(best_state)
+    model.head.eval()
+    return {"target_epochs": float(epochs), "target_loss": best}
