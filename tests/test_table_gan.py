@@ -233,6 +233,8 @@ def test_numbers_only_csv_keeps_the_curve_path(tmp_path: Path) -> None:
     assert genlab.gan.make_data("csv", csv=str(path), types=["x=integer"]).kind == "table"
     with pytest.raises(ConfigError, match="--critic is for tables"):
         genlab.gan.make_data("csv", csv=str(path), critic=True)
+    with pytest.raises(ConfigError, match="--no-target-model is for tables"):
+        genlab.gan.make_data("csv", csv=str(path), target_model=False)
 
 
 def test_many_levels_are_bounded_and_rare_levels_never_stored(tmp_path: Path) -> None:
@@ -731,33 +733,43 @@ def _dependent_rows(gen: torch.nn.Module, n: int, seed: int, target: str) -> tor
     return rows
 
 
+def _with_target_model(target: str) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor, dict]:
+    """A calibrated toy generator with a target model for ``target`` ("number": the
+    empty-celled number; "category"), its rows on 20,000 noise vectors before and after the
+    model is fitted on :func:`_dependent_rows`, and the fit's figures."""
+    from genlab.gan.table import calibrate
+    from genlab.gan.table_target import fit_target_model
+
+    dims = (3, 3, True, True) if target == "number" else (0, 3, False, False)
+    gen = _toy_generator(target=dims)
+    calibrate(gen, [torch.tensor([0.4, 0.35, 0.25]), torch.tensor([0.62, 0.38])], 5, 20_000)
+    noise = torch.randn(20_000, 8, generator=torch.Generator().manual_seed(1))
+    condition = torch.zeros(20_000, 10)
+    with torch.no_grad():
+        before = gen(noise, condition)
+        real, held = _dependent_rows(gen, 8000, 2, target), _dependent_rows(gen, 2000, 3, target)
+        figures = fit_target_model(gen.target_model, real, held, seed=7)
+        gen.redraw = True
+        gen.target_on.fill_(1.0)
+        return gen, before, gen(noise, condition), figures
+
+
 def test_the_target_model_draws_a_number_given_the_other_columns() -> None:
     """:func:`fit_target_model` on rows whose empty-celled number depends on the category:
     an untrained generator's rows then get that number drawn as the real rows have it (each
     level's mean and spread, a normal by the KS test), while its empty cells stay as the
     generator made them (value 0); the same noise gives the same rows, a revealed number is
     kept, training mode sees the plain generator, a saved model reloads on, and a model file
-    from before the target model loads without it."""
+    from before the target model loads without it; calibrated, the drawn values' marginal
+    becomes the normal's, in the same order."""
     from scipy.stats import kstest
 
-    from genlab.gan.table import calibrate
-    from genlab.gan.table_target import fit_target_model
+    from genlab.gan.table_target import calibrate_target
 
-    gen = _toy_generator(target=(3, 3, True, True))
-    calibrate(gen, [torch.tensor([0.4, 0.35, 0.25]), torch.tensor([0.62, 0.38])], 5, 20_000)
+    gen, before, after, figures = _with_target_model("number")
     noise = torch.randn(20_000, 8, generator=torch.Generator().manual_seed(1))
     condition = torch.zeros(20_000, 10)
     with torch.no_grad():
-        before = gen(noise, condition)
-        figures = fit_target_model(
-            gen.target_model,
-            _dependent_rows(gen, 8000, 2, "number"),
-            _dependent_rows(gen, 2000, 3, "number"),
-            seed=7,
-        )
-        gen.redraw = True
-        gen.target_on.fill_(1.0)
-        after = gen(noise, condition)
         assert torch.equal(gen(noise[:500], condition[:500]), after[:500])
     assert figures["target_epochs"] >= 1
     assert torch.equal(after[:, [0, 1, 2, 4, 5, 6]], before[:, [0, 1, 2, 4, 5, 6]])
@@ -786,28 +798,23 @@ def test_the_target_model_draws_a_number_given_the_other_columns() -> None:
         before_model.load_state_dict(old)
         assert before_model.target_model is None and not before_model.redraw
         assert torch.equal(before_model(noise[:100], condition[:100]), before[:100])
+        # calibrated: the drawn values' marginal is the normal (the train part's in model
+        # space), in the same order
+        calibrate_target(gen.target_model, before, noise, None)
+        calibrated = gen(noise, condition)
+    assert kstest(calibrated[present, 3].numpy(), "norm").statistic < 0.02
+    assert kstest(after[present, 3].numpy(), "norm").statistic > 0.05  # (it was not)
+    order = torch.argsort(after[present, 3])
+    assert torch.all(calibrated[present, 3][order].diff() >= 0)
 
 
 def test_the_target_model_draws_a_category_given_the_other_columns() -> None:
     """A category target: drawn from the plain number as the real rows have it (level 2 for
-    a negative number, level 1 above 0.7), over the untrained generator's rows."""
-    from genlab.gan.table import calibrate
-    from genlab.gan.table_target import fit_target_model
+    a negative number, level 1 above 0.7), over the untrained generator's rows; calibrated,
+    its levels come out in the shares asked for."""
+    from genlab.gan.table_target import calibrate_target
 
-    gen = _toy_generator(target=(0, 3, False, False))
-    calibrate(gen, [torch.tensor([0.4, 0.35, 0.25]), torch.tensor([0.62, 0.38])], 5, 20_000)
-    noise = torch.randn(20_000, 8, generator=torch.Generator().manual_seed(1))
-    condition = torch.zeros(20_000, 10)
-    with torch.no_grad():
-        before = gen(noise, condition)
-        fit_target_model(
-            gen.target_model,
-            _dependent_rows(gen, 8000, 2, "category"),
-            _dependent_rows(gen, 2000, 3, "category"),
-            seed=7,
-        )
-        gen.redraw = True
-        after = gen(noise, condition)
+    gen, before, after, _ = _with_target_model("category")
     assert torch.equal(after[:, 3:], before[:, 3:])
     assert torch.all(after[:, :3].sum(dim=1) == 1)
     level, plain = after[:, :3].argmax(dim=1), after[:, 6]
@@ -815,6 +822,14 @@ def test_the_target_model_draws_a_category_given_the_other_columns() -> None:
     far = (plain.abs() > 0.2) & ((plain - 0.7).abs() > 0.2)  # away from the borders
     assert float((level == wanted)[far].float().mean()) > 0.97
     assert float((before[:, :3].argmax(dim=1) == wanted)[far].float().mean()) < 0.6
+    # calibrated to other shares: the drawn levels come out in them
+    noise = torch.randn(20_000, 8, generator=torch.Generator().manual_seed(1))
+    shares = torch.tensor([0.2, 0.3, 0.5])
+    with torch.no_grad():
+        assert calibrate_target(gen.target_model, before, noise, shares) < 0.005
+        calibrated = gen(noise, torch.zeros(20_000, 10))
+    made = torch.bincount(calibrated[:, :3].argmax(dim=1), minlength=3).double() / 20_000
+    assert torch.allclose(made, shares.double(), atol=0.015)
 
 
 def test_numbers_follow_the_categories_as_they_come_out() -> None:
@@ -870,7 +885,8 @@ def test_interpolate_and_export_speak_the_tables_language(
 ) -> None:
     """The table adapter answers for its own output (no table branches in the CLI): a
     latent walk prints as rows of the table's columns; an export says it takes conditions,
-    and gives what sampling gives, also with the critic (``--critic``) in both formats."""
+    and gives what sampling gives (the target model drawing the target too), also with the
+    critic (``--critic``) in both formats; ``--no-target-model`` leaves the model out."""
     walk = tmp_path / "walk.png"
     assert main(["gan", "interpolate", str(table_run), "--steps", "4", "--out", str(walk)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -891,6 +907,9 @@ def test_interpolate_and_export_speak_the_tables_language(
     assert main(["gan", "export", str(critic), *out]) == 0
     run = genlab.gan.load(critic)
     assert run.generator.refine and not genlab.gan.load(table_run).generator.refine
+    assert run.generator.redraw and genlab.gan.load(table_run).generator.redraw
+    plain = genlab.gan.make_data("csv", csv=str(table_csv), target_model=False)
+    assert plain.build_networks(run.config)[0].target_model is None
     noise = torch.randn(64, run.generator.latent_dim, generator=torch.Generator().manual_seed(3))
     condition = torch.zeros(64, run.data.condition_dim)
     with torch.no_grad():

@@ -27,6 +27,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from genlab.gan.monotone import normal_quantiles, piecewise_linear, quantile_knots
 from genlab.models.gan import mlp
 
 #: Bins of a number target's model-space value: equal widths over [-RANGE, RANGE], the end
@@ -51,6 +52,9 @@ NOISE = 0.0
 #: The scale of the noise projections whose fractional parts are the draw's uniforms.
 SPREAD = 1000.0
 EPS = 1e-6
+#: Iterations of a category target's level bias (:func:`calibrate_target`), and its bound.
+BIAS_STEPS = 100
+MAX_BIAS = 30.0
 
 
 class TargetModel(nn.Module):
@@ -94,6 +98,11 @@ class TargetModel(nn.Module):
         square = torch.randn(latent_dim, latent_dim, generator=seeded, dtype=torch.float64)
         self.register_buffer("directions", torch.linalg.qr(square).Q[:, :2].contiguous(),
                              persistent=False)  # fmt: skip
+        # the drawn targets' calibration (:func:`calibrate_target`; identity, none before)
+        identity = normal_quantiles()
+        self.register_buffer("value_from", identity.clone())
+        self.register_buffer("value_to", identity.clone())
+        self.register_buffer("level_bias", torch.zeros(self.outputs))
 
     def features(self, rows: torch.Tensor) -> torch.Tensor:
         """The head's input: each other number's CDF level in :data:`PIECES` pieces, then the
@@ -121,7 +130,8 @@ class TargetModel(nn.Module):
         return torch.ones(rows.shape[0], dtype=torch.bool, device=rows.device)
 
     def forward(self, rows: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        probs = torch.softmax(self.head(self.features(rows)), dim=1).double()  # (B, K)
+        logits = self.head(self.features(rows)) + self.level_bias
+        probs = torch.softmax(logits, dim=1).double()  # (B, K)
         spread = (noise.double() @ self.directions) * SPREAD  # (B, 2)
         uniform = spread - torch.floor(spread)
         cdf = probs.cumsum(dim=1)
@@ -130,7 +140,8 @@ class TargetModel(nn.Module):
         if self.numeric:
             low, high = self.edges[pick], self.edges[pick + 1]
             level = (low + uniform[:, 1] * (high - low)).clamp(EPS, 1 - EPS)
-            value = torch.special.ndtri(level).to(rows.dtype)
+            value = torch.special.ndtri(level).to(rows.dtype).unsqueeze(0)
+            value = piecewise_linear(value, self.value_from, self.value_to).squeeze(0)
             if self.gated:  # an empty target stays empty (its value 0)
                 value = value * (rows[:, self.start + 1] > 0.5).to(rows.dtype)
             return torch.where(at == self.start, value.unsqueeze(1), rows)
@@ -191,3 +202,35 @@ def fit_target_model(
         model.head.load_state_dict(best_state)
     model.head.eval()
     return {"target_epochs": float(epochs), "target_loss": best}
+
+
+@torch.no_grad()
+def calibrate_target(
+    model: TargetModel, rows: torch.Tensor, noise: torch.Tensor, wanted: torch.Tensor | None
+) -> float:
+    """Calibrate ``model``'s draws over generated ``rows`` (the generator's own, before the
+    draw, and their ``noise``), as the generator's calibration does its columns: a number's
+    drawn values pass a monotone map from their quantiles to the normal's (the train part's
+    model-space marginal); a category's logits get the bias that brings its levels' mean
+    probabilities to ``wanted`` (the train part's shares; multiplicative steps). Returns the
+    category's remaining total variation (0 for a number)."""
+    model.eval()
+    if model.numeric:
+        model.value_from.copy_(model.value_to)  # identity while the draws are read
+        drawn = model(rows, noise)
+        knots = quantile_knots(drawn[model.present(drawn), model.start])
+        if knots is not None:
+            model.value_from.copy_(knots.unsqueeze(0))
+        return 0.0
+    if wanted is None:
+        return 0.0
+    logits = model.head(model.features(rows)).double()
+    wanted = wanted.double()
+    bias = torch.zeros(model.outputs, dtype=torch.float64)
+    for _ in range(BIAS_STEPS):
+        made = torch.softmax(logits + bias, dim=1).mean(dim=0)
+        bias = bias + torch.log(wanted.clamp_min(1e-12) / made.clamp_min(1e-12))
+        bias = (bias - bias.max()).clamp_min(-MAX_BIAS)
+    model.level_bias.copy_(bias.float())
+    made = torch.softmax(logits + bias, dim=1).mean(dim=0)
+    return float((made - wanted).abs().sum()) / 2
