@@ -219,6 +219,7 @@ class TableGenerator(nn.Module):
         self.critic: nn.Module | None = None
         if candidates > 1:
             self.critic = mlp((self.dim, *CRITIC_HIDDEN, 1), "leaky_relu")
+            self.critic.requires_grad_(False)  # fitted after training only (DDP skips it)
             seeded = torch.Generator().manual_seed(0)
             square = torch.randn(candidates + 1, self.latent_dim, self.latent_dim, generator=seeded)
             self.register_buffer("rotations", torch.linalg.qr(square).Q.contiguous())
@@ -466,6 +467,7 @@ def fit_critic(
             if isinstance(layer, nn.Linear):
                 layer.reset_parameters()
     loss = nn.BCEWithLogitsLoss()
+    critic.requires_grad_(True)
     optimizer = torch.optim.Adam(critic.parameters(), lr=CRITIC_LR)
     best, best_state, waited, epochs = float("inf"), None, 0, 0
     for _ in range(CRITIC_EPOCHS):
@@ -490,6 +492,7 @@ def fit_critic(
             waited += 1
             if waited >= CRITIC_PATIENCE:
                 break
+    critic.requires_grad_(False)
     if best_state is not None:
         critic.load_state_dict(best_state)
     critic.eval()

@@ -91,6 +91,7 @@ class TargetModel(nn.Module):
         inputs = len(values) * PIECES + int(others.sum())
         self.outputs = BINS if numeric else self.width
         self.head = mlp((max(inputs, 1), *HIDDEN, self.outputs), "relu")
+        self.head.requires_grad_(False)  # fitted after training only (DDP skips it)
         # a number's bins as CDF levels: the normal's at equal widths of model space
         inner = torch.special.ndtr(torch.linspace(-RANGE, RANGE, BINS + 1, dtype=torch.float64))
         inner[0], inner[-1] = 0.0, 1.0
@@ -175,6 +176,7 @@ def fit_target_model(
             if isinstance(layer, nn.Linear):
                 layer.reset_parameters()
     loss = nn.CrossEntropyLoss()
+    model.head.requires_grad_(True)
     optimizer = torch.optim.Adam(model.head.parameters(), lr=LR)
     best, best_state, waited, epochs = float("inf"), None, 0, 0
     for _ in range(EPOCHS if held_y.numel() else 0):
@@ -199,6 +201,7 @@ def fit_target_model(
             waited += 1
             if waited >= PATIENCE:
                 break
+    model.head.requires_grad_(False)
     if best_state is not None:
         model.head.load_state_dict(best_state)
     model.head.eval()
