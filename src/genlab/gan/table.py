@@ -40,7 +40,7 @@ import argparse
 import hashlib
 import itertools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,6 +67,7 @@ from genlab.gan.monotone import normal_quantiles, piecewise_linear, quantile_kno
 from genlab.gan.registry import DataKind
 from genlab.gan.table_target import TargetModel, calibrate_target, fit_target_model
 from genlab.models.gan import mlp
+from genlab.training.early_stopping import fit_with_stopping
 
 __all__ = ["TableGanData", "TableGenerator", "make_table_gan_data"]
 
@@ -424,12 +425,24 @@ CRITIC_NOISE = 0.2
 CRITIC_CALIBRATION_ROWS = 50_000
 
 
+def in_chunks(
+    step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    generator: TableGenerator,
+    noise: torch.Tensor,
+    chunk: int,
+    dim: int = 0,
+) -> torch.Tensor:
+    """``step`` (one of ``generator``'s methods: noise, conditions -> rows) on ``noise``
+    ``chunk`` rows at a time, nothing revealed, the outputs joined along ``dim``."""
+    width = generator.dim + generator.n_columns
+    return torch.cat([step(noise[i : i + chunk], torch.zeros(noise[i : i + chunk].shape[0], width))
+                      for i in range(0, noise.shape[0], chunk)], dim=dim)  # fmt: skip
+
+
 def _unconditional(generator: TableGenerator, n: int, seed: int) -> torch.Tensor:
     """``n`` calibrated rows of ``generator`` (eval mode, the critic not asked)."""
     noise = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    condition = torch.zeros(n, generator.dim + generator.n_columns)
-    return torch.cat([generator.rows(noise[i : i + 10_000], condition[i : i + 10_000])
-                      for i in range(0, n, 10_000)])  # fmt: skip
+    return in_chunks(generator.rows, generator, noise, 10_000)
 
 
 @torch.no_grad()
@@ -461,46 +474,14 @@ def fit_critic(
     labels = torch.cat([torch.ones(real.shape[0]), torch.zeros(fake.shape[0])])
     held = torch.cat([validation, held_fake])
     held_labels = torch.cat([torch.ones(validation.shape[0]), torch.zeros(held_fake.shape[0])])
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        for layer in critic.modules():
-            if isinstance(layer, nn.Linear):
-                layer.reset_parameters()
-    loss = nn.BCEWithLogitsLoss()
-    critic.requires_grad_(True)
-    optimizer = torch.optim.Adam(critic.parameters(), lr=CRITIC_LR)
-    best, best_state, waited, epochs = float("inf"), None, 0, 0
-    for _ in range(CRITIC_EPOCHS):
-        epochs += 1
-        critic.train()
-        order = torch.randperm(rows.shape[0], generator=seeded)
-        for at in range(0, rows.shape[0], CRITIC_BATCH):
-            batch = order[at : at + CRITIC_BATCH]
-            optimizer.zero_grad()
-            seen = rows[batch]
-            if CRITIC_NOISE > 0:
-                seen = seen + CRITIC_NOISE * torch.randn(seen.shape, generator=seeded)
-            with torch.enable_grad():
-                loss(critic(seen).squeeze(1), labels[batch]).backward()
-            optimizer.step()
-        critic.eval()
-        held_loss = float(loss(critic(held).squeeze(1), held_labels))
-        if held_loss < best - 1e-4:
-            best, waited = held_loss, 0
-            best_state = {k: v.clone() for k, v in critic.state_dict().items()}
-        else:
-            waited += 1
-            if waited >= CRITIC_PATIENCE:
-                break
-    critic.requires_grad_(False)
-    if best_state is not None:
-        critic.load_state_dict(best_state)
-    critic.eval()
+    epochs, best = fit_with_stopping(
+        critic, lambda seen: critic(seen).squeeze(1), nn.BCEWithLogitsLoss(), (rows, labels),
+        (held, held_labels), seed=seed, generator=seeded, lr=CRITIC_LR, batch=CRITIC_BATCH,
+        epochs=CRITIC_EPOCHS, patience=CRITIC_PATIENCE, noise=CRITIC_NOISE,
+    )  # fmt: skip
     # the picked rows' level shares and number marginals, as calibrate does for the rows
     noise = torch.randn(CRITIC_CALIBRATION_ROWS, generator.latent_dim, generator=seeded)
-    condition = torch.zeros(noise.shape[0], generator.dim + generator.n_columns)
-    candidates = torch.cat([generator.candidate_rows(noise[i : i + 5000], condition[i : i + 5000])
-                            for i in range(0, noise.shape[0], 5000)], dim=1)  # fmt: skip
+    candidates = in_chunks(generator.candidate_rows, generator, noise, 5000, dim=1)
     k, n = candidates.shape[0], candidates.shape[1]
     score = critic(candidates.reshape(k * n, generator.dim)).reshape(k, n)
     score = score + generator.choice_noise(noise, k)
@@ -725,8 +706,9 @@ class TableGanData(GanAdapter):
     def finish_generator(self, generator: nn.Module, seed: int) -> None:
         """Calibrate the trained generator's shares and marginals to the train part's
         (:func:`calibrate`; on its own rows, from noise of ``seed``; the validation and test
-        parts are not looked at); with ``--critic``, then fit its critic (:func:`fit_critic`,
-        which stops on the validation part)."""
+        parts are not looked at); then fit its critic (with ``--critic``; :func:`fit_critic`)
+        and its target model (:meth:`_fit_target_model`), each stopping on the validation
+        part."""
         if not isinstance(generator, TableGenerator):
             return
         shares = [offsets.diff().double() / offsets[-1] for _, offsets, _, _ in self._levels]
@@ -734,6 +716,8 @@ class TableGanData(GanAdapter):
         if CALIBRATE:
             rows = min(CALIBRATION_ROWS, max(MIN_CALIBRATION_ROWS, 10 * train.shape[0]))
             calibrate(generator, shares, seed + CALIBRATION_SEED_OFFSET, rows)
+        if generator.critic is None and generator.target_model is None:
+            return
         validation = self.codec.encode(
             self._val_codes, torch.Generator().manual_seed(seed + CRITIC_SEED_OFFSET)
         )
@@ -761,10 +745,8 @@ class TableGanData(GanAdapter):
             return  # nothing to stop on: left out
         noise = torch.randn(TARGET_CALIBRATION_ROWS, generator.latent_dim,
                             generator=torch.Generator().manual_seed(seed + 1))  # fmt: skip
-        condition = torch.zeros(noise.shape[0], generator.dim + generator.n_columns)
         with torch.no_grad():
-            rows = torch.cat([generator(noise[i : i + 5000], condition[i : i + 5000])
-                              for i in range(0, noise.shape[0], 5000)])  # fmt: skip
+            rows = in_chunks(generator, generator, noise, 5000)
         spans = {span: wanted for span, wanted in zip(generator.spans, shares, strict=True)}
         calibrate_target(model, rows, noise, spans.get((model.start, model.width)))
         generator.redraw = True

@@ -29,6 +29,7 @@ from torch import nn
 
 from genlab.gan.monotone import normal_quantiles, piecewise_linear, quantile_knots
 from genlab.models.gan import mlp
+from genlab.training.early_stopping import fit_with_stopping
 
 #: Bins of a number target's model-space value: equal widths over [-RANGE, RANGE], the end
 #: bins open (finer at the tails than bins of equal share: gss_wages' top-coded incomes).
@@ -168,43 +169,12 @@ def fit_target_model(
         real = real[torch.randperm(real.shape[0], generator=seeded)[:ROWS]]
     if validation.shape[0] > ROWS // 4:
         validation = validation[torch.randperm(validation.shape[0], generator=seeded)[: ROWS // 4]]
-    y = model.labels(real)
-    held_x, held_y = model.features(validation), model.labels(validation)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        for layer in model.head.modules():
-            if isinstance(layer, nn.Linear):
-                layer.reset_parameters()
-    loss = nn.CrossEntropyLoss()
-    model.head.requires_grad_(True)
-    optimizer = torch.optim.Adam(model.head.parameters(), lr=LR)
-    best, best_state, waited, epochs = float("inf"), None, 0, 0
-    for _ in range(EPOCHS if held_y.numel() else 0):
-        epochs += 1
-        model.head.train()
-        order = torch.randperm(real.shape[0], generator=seeded)
-        for at in range(0, real.shape[0], BATCH):
-            batch = order[at : at + BATCH]
-            rows = real[batch]
-            if NOISE > 0:
-                rows = rows + NOISE * torch.randn(rows.shape, generator=seeded)
-            optimizer.zero_grad()
-            with torch.enable_grad():
-                loss(model.head(model.features(rows)), y[batch]).backward()
-            optimizer.step()
-        model.head.eval()
-        held_loss = float(loss(model.head(held_x), held_y))
-        if held_loss < best - 1e-4:
-            best, waited = held_loss, 0
-            best_state = {k: v.clone() for k, v in model.head.state_dict().items()}
-        else:
-            waited += 1
-            if waited >= PATIENCE:
-                break
-    model.head.requires_grad_(False)
-    if best_state is not None:
-        model.head.load_state_dict(best_state)
-    model.head.eval()
+    held_y = model.labels(validation)
+    epochs, best = fit_with_stopping(
+        model.head, lambda rows: model.head(model.features(rows)), nn.CrossEntropyLoss(),
+        (real, model.labels(real)), (validation, held_y), seed=seed, generator=seeded, lr=LR,
+        batch=BATCH, epochs=EPOCHS if held_y.numel() else 0, patience=PATIENCE, noise=NOISE,
+    )  # fmt: skip
     return {"target_epochs": float(epochs), "target_loss": best}
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
+from torch import nn
 
 
 class EarlyStopping:
@@ -71,6 +72,64 @@ class EarlyStopping:
         for key in ("patience", "min_delta", "mode", "best", "best_epoch", "bad_checks"):
             setattr(self, key, state[key])
         self.best_state = state.get("best_state")
+
+
+@torch.no_grad()
+def fit_with_stopping(
+    net: nn.Module,
+    outputs: Callable[[torch.Tensor], torch.Tensor],
+    loss: nn.Module,
+    data: tuple[torch.Tensor, torch.Tensor],
+    held: tuple[torch.Tensor, torch.Tensor],
+    *,
+    seed: int,
+    generator: torch.Generator,
+    lr: float,
+    batch: int,
+    epochs: int,
+    patience: int,
+    noise: float = 0.0,
+    min_delta: float = 1e-4,
+) -> tuple[int, float]:
+    """Fit a small network after the GAN's training (the table GAN's critic and target
+    model): ``net``'s linear layers reset from ``seed``, then Adam on ``loss(outputs(rows),
+    labels)`` over ``data`` = (rows, labels) in shuffled batches (``generator`` shuffles and
+    draws the normal ``noise`` added to each batch's rows), until the loss on ``held`` (the
+    validation part) has not fallen by ``min_delta`` for ``patience`` epochs (at most
+    ``epochs``). The best epoch's weights are kept; ``net`` is left in eval mode, taking no
+    gradient. Returns the epochs run and the best held loss (inf with no epoch run)."""
+    rows, labels = data
+    held_rows, held_labels = held
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for layer in net.modules():
+            if isinstance(layer, nn.Linear):
+                layer.reset_parameters()
+    net.requires_grad_(True)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    stopper = EarlyStopping(patience, min_delta, "min")
+    run = 0
+    for epoch in range(epochs):
+        run = epoch + 1
+        net.train()
+        order = torch.randperm(rows.shape[0], generator=generator)
+        for at in range(0, rows.shape[0], batch):
+            picked = order[at : at + batch]
+            seen = rows[picked]
+            if noise > 0:
+                seen = seen + noise * torch.randn(seen.shape, generator=generator)
+            optimizer.zero_grad()
+            with torch.enable_grad():
+                loss(outputs(seen), labels[picked]).backward()
+            optimizer.step()
+        net.eval()
+        if stopper.update(float(loss(outputs(held_rows), held_labels)), run, net.state_dict()):
+            break
+    net.requires_grad_(False)
+    if stopper.best_state is not None:
+        net.load_state_dict(stopper.best_state)
+    net.eval()
+    return run, stopper.best
 
 
 def _detached_copy(state: Mapping[str, Any]) -> dict[str, Any]:
