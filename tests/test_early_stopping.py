@@ -1,11 +1,12 @@
-"""Early stopping with a model that never improves, min_delta, and best weights."""
+"""Early stopping with a model that never improves, min_delta, and best weights; the table
+GAN's small fits after training."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from genlab.training.early_stopping import EarlyStopping
+from genlab.training.early_stopping import EarlyStopping, fit_with_stopping
 from genlab.training.loop import EarlyStop, run_epochs
 
 
@@ -80,3 +81,33 @@ def test_lr_schedule_and_metrics_file_callbacks(tmp_path) -> None:
     assert [row["lr"] for row in result.history] == [1.0, 0.5, 0.25]
     rows = list(csv.DictReader(path.open()))
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3] and float(rows[-1]["lr"]) == 0.25
+
+
+def test_fit_with_stopping_keeps_the_best_held_loss_and_stops_on_it() -> None:
+    # a classifier that can fit its rows' random labels but not the held rows': its held loss
+    # falls, then rises, so the fit stops before its epochs and keeps the best epoch's weights
+    torch.manual_seed(0)
+    rows, held = torch.randn(64, 8), torch.randn(64, 8)
+    labels = (rows[:, 0] > 0).long() ^ (torch.rand(64) < 0.3).long()
+    held_labels = (held[:, 0] > 0).long()
+    net = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 2))
+    loss = nn.CrossEntropyLoss()
+    epochs, best = fit_with_stopping(
+        net, net, loss, (rows, labels), (held, held_labels), seed=1,
+        generator=torch.Generator().manual_seed(2), lr=1e-2, batch=16, epochs=500, patience=5,
+    )  # fmt: skip
+    assert 5 < epochs < 500
+    with torch.no_grad():
+        assert float(loss(net(held), held_labels)) == best  # the best weights are back
+    assert not any(p.requires_grad for p in net.parameters()) and not net.training
+    again = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 2))
+    again_epochs, again_best = fit_with_stopping(
+        again, again, loss, (rows, labels), (held, held_labels), seed=1,
+        generator=torch.Generator().manual_seed(2), lr=1e-2, batch=16, epochs=500, patience=5,
+    )  # fmt: skip
+    assert (again_epochs, again_best) == (epochs, best)  # its weights reset from the seed
+    _, none = fit_with_stopping(
+        again, again, loss, (rows, labels), (held, held_labels), seed=1,
+        generator=torch.Generator().manual_seed(2), lr=1e-2, batch=16, epochs=0, patience=5,
+    )  # fmt: skip
+    assert none == float("inf")
