@@ -9,7 +9,11 @@ HistGradientBoosting model of the ML-efficacy figure, scored on genlab's own tes
 * ``real``: the rows as they are (the ceiling at that many rows);
 * ``redrawn``: the rows with the target drawn by the target model given the other columns
   (the GAN's other columns replaced by real ones: the target model's own loss);
-* ``oracle``: the target redrawn uniformly within its own bin (the binning's loss alone).
+* ``oracle``: the target redrawn uniformly within its own bin (the binning's loss alone);
+* ``located`` (a number target; not a genlab mode, a lead): the target model's mean given
+  the other columns (each bin's mean train value, weighted by the bin's probability) plus a
+  residual drawn from the train rows' residual quantiles, clipped to the column's range: a
+  location model, whose spread does not depend on the row.
 
 Each over ``--seeds`` (the model's seed and the rows picked) times ``--draws``. It takes a
 minute a table, where a bench run takes half an hour, and nothing in it sees the bench's
@@ -32,7 +36,7 @@ from typing import Any
 from _results import emit
 
 HERE = Path(__file__).resolve().parent
-MODES = ("real", "redrawn", "oracle")
+MODES = ("real", "redrawn", "oracle", "located")
 
 
 def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
@@ -64,11 +68,13 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
     latent = 32
     figures: dict[str, list[float]] = {mode: [] for mode in MODES}
     epochs = []
+    column = codec.names.index(target)
     for seed in seeds:
         model = table_target.TargetModel(table.dim, latent, *dims, values)
         epochs.append(
             table_target.fit_target_model(model, train, validation, seed)["target_epochs"]
         )
+        located = _location_model(model, table, train, column) if model.numeric else None
         for draw in range(draws):
             seeded = torch.Generator().manual_seed(1000 * seed + draw)
             picked = train[torch.randperm(train.shape[0], generator=seeded)[:rows]]
@@ -85,17 +91,59 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
                 present = model.present(picked)
                 oracle[present, model.start] = torch.special.ndtri(level).float()[present]
             made["oracle"] = oracle
-            for mode, model_space in made.items():
-                frame = metric_frame(codec, table.present(table.decode(model_space)))
+            codes = {mode: table.decode(model_space) for mode, model_space in made.items()}
+            if located is not None:
+                codes["located"] = located(picked, table.decode(picked), seeded)
+            for mode, drawn in codes.items():
+                frame = metric_frame(codec, table.present(drawn))
                 figure = ml_efficacy(real_train, frame, test, target, numeric)["ml_efficacy"]
                 figures[mode].append(figure)
     out: dict[str, Any] = {"target": target, "rows": rows, "seeds": seeds, "draws": draws,
                            "target_epochs": statistics.mean(epochs)}  # fmt: skip
     for mode, runs in figures.items():
+        if not runs:
+            continue
         out[mode] = {"mean": statistics.mean(runs),
                      "std": statistics.stdev(runs) if len(runs) > 1 else 0.0,
                      "runs": [round(r, 4) for r in runs]}  # fmt: skip
     return out
+
+
+def _location_model(model: Any, table: Any, train: Any, column: int) -> Any:
+    """The ``located`` mode's draw: (model-space rows, their codes, a torch Generator) -> the
+    codes with the target column drawn (see the module docstring)."""
+    import torch
+
+    rows = train[model.present(train)]
+    values = table.decode(rows)[:, column]
+    label = model.labels(rows)
+    counts = torch.bincount(label, minlength=model.outputs).double()
+    sums = torch.zeros(model.outputs, dtype=torch.float64).index_add_(0, label, values)
+    middle = torch.special.ndtri(((model.edges[:-1] + model.edges[1:]) / 2).clamp(1e-6, 1 - 1e-6))
+    template = rows[:1].repeat(model.outputs, 1)
+    template[:, model.start] = middle.float()
+    bin_mean = torch.where(
+        counts > 0, sums / counts.clamp_min(1), table.decode(template)[:, column]
+    )
+
+    def mean(model_space: Any) -> Any:
+        with torch.no_grad():
+            probs = torch.softmax(model.head(model.features(model_space)), dim=1).double()
+        return probs @ bin_mean
+
+    knots = torch.quantile(values - mean(rows), torch.linspace(0, 1, 1001, dtype=torch.float64))
+    low, high = float(values.min()), float(values.max())
+
+    def draw(model_space: Any, codes: Any, seeded: Any) -> Any:
+        position = torch.rand(codes.shape[0], generator=seeded, dtype=torch.float64) * 1000
+        lower = position.floor().long().clamp_max(999)
+        residual = knots[lower] + (position - lower) * (knots[lower + 1] - knots[lower])
+        out = codes.clone()
+        drawn = (mean(model_space) + residual).clamp(low, high)
+        out[:, column] = torch.where(torch.isnan(codes[:, column]), codes[:, column], drawn)
+        return out
+
+    return draw
 
 
 def main() -> None:
