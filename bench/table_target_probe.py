@@ -15,7 +15,9 @@ HistGradientBoosting model of the ML-efficacy figure, scored on genlab's own tes
   residual drawn from the train rows' residual quantiles, clipped to the column's range: a
   location model, whose spread does not depend on the row.
 
-Each over ``--seeds`` (the model's seed and the rows picked) times ``--draws``. It takes a
+Each over ``--seeds`` (the model's seed and the rows picked) times ``--draws``, with the
+SDMetrics quality of each seed's first draw against the test part (the other columns are
+real rows, so it differs between the modes only by the target's shape and pairs). It takes a
 minute a table, where a bench run takes half an hour, and nothing in it sees the bench's
 test part. ``--set NAME=VALUE`` changes a ``genlab.gan.table_target`` constant first.
 
@@ -44,7 +46,7 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
     import torch
 
     import genlab.gan.table_target as table_target
-    from genlab.evaluation.table_figures import metric_frame, ml_efficacy
+    from genlab.evaluation.table_figures import metric_frame, ml_efficacy, quality
     from genlab.gan.table import make_table_gan_data
 
     sys.path.insert(0, str(HERE))
@@ -67,6 +69,7 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
     test, real_train = metric_frame(codec, parts.test), metric_frame(codec, parts.train)
     latent = 32
     figures: dict[str, list[float]] = {mode: [] for mode in MODES}
+    qualities: dict[str, list[float]] = {mode: [] for mode in MODES}
     epochs = []
     column = codec.names.index(target)
     for seed in seeds:
@@ -98,6 +101,8 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
                 frame = metric_frame(codec, table.present(drawn))
                 figure = ml_efficacy(real_train, frame, test, target, numeric)["ml_efficacy"]
                 figures[mode].append(figure)
+                if draw == 0:  # the other columns are real: the target's shape and pairs
+                    qualities[mode].append(quality(test, frame, numeric)["quality"])
     out: dict[str, Any] = {"target": target, "rows": rows, "seeds": seeds, "draws": draws,
                            "target_epochs": statistics.mean(epochs)}  # fmt: skip
     for mode, runs in figures.items():
@@ -105,7 +110,8 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
             continue
         out[mode] = {"mean": statistics.mean(runs),
                      "std": statistics.stdev(runs) if len(runs) > 1 else 0.0,
-                     "runs": [round(r, 4) for r in runs]}  # fmt: skip
+                     "runs": [round(r, 4) for r in runs],
+                     "quality": statistics.mean(qualities[mode])}  # fmt: skip
     return out
 
 

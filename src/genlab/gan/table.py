@@ -1522,7 +1522,8 @@ def _build(given: Mapping[str, Any], config: GanConfig) -> GanAdapter:
 #: than 0.01 up (docs/table.md lists them). The critic's bench, rerun with the target model:
 #: diamonds 0.971 / 0.974, privacy 0.993; gss_wages 0.969 / 0.247, privacy 0.932: still off.
 #: The probe's ``located`` mode (the model's mean plus a residual independent of the row):
-#: gss_wages 0.267, diamonds 0.978 (drawn: 0.246, 0.976): a lead, its quality not measured.
+#: gss_wages 0.267, diamonds 0.978 (drawn: 0.246, 0.976), but the probe's quality falls
+#: 0.977 -> 0.972 and 0.981 -> 0.980: a lead, not a default.
 TABLE_CONFIG = dict(
     latent_dim=64,
     g_hidden=(256, 256, 256),
