@@ -87,12 +87,10 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
                 made["redrawn"] = model(picked, noise)
             oracle = picked.clone()
             if model.numeric:
-                label = model.labels(picked)
-                low, high = model.edges[label], model.edges[label + 1]
                 uniform = torch.rand(picked.shape[0], generator=seeded, dtype=torch.float64)
-                level = (low + uniform * (high - low)).clamp(table_target.EPS, 1 - table_target.EPS)
+                value = model.bin_value(model.labels(picked), uniform).float()
                 present = model.present(picked)
-                oracle[present, model.start] = torch.special.ndtri(level).float()[present]
+                oracle[present, model.start] = value[present]
             made["oracle"] = oracle
             codes = {mode: table.decode(model_space) for mode, model_space in made.items()}
             if located is not None:
@@ -125,7 +123,8 @@ def _location_model(model: Any, table: Any, train: Any, column: int) -> Any:
     label = model.labels(rows)
     counts = torch.bincount(label, minlength=model.outputs).double()
     sums = torch.zeros(model.outputs, dtype=torch.float64).index_add_(0, label, values)
-    middle = torch.special.ndtri(((model.edges[:-1] + model.edges[1:]) / 2).clamp(1e-6, 1 - 1e-6))
+    bins = torch.arange(model.outputs)
+    middle = model.bin_value(bins, torch.full((model.outputs,), 0.5, dtype=torch.float64))
     template = rows[:1].repeat(model.outputs, 1)
     template[:, model.start] = middle.float()
     bin_mean = torch.where(

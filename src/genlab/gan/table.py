@@ -426,14 +426,15 @@ CRITIC_CALIBRATION_ROWS = 50_000
 
 
 def in_chunks(
-    step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     generator: TableGenerator,
     noise: torch.Tensor,
     chunk: int,
+    step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     dim: int = 0,
 ) -> torch.Tensor:
-    """``step`` (one of ``generator``'s methods: noise, conditions -> rows) on ``noise``
-    ``chunk`` rows at a time, nothing revealed, the outputs joined along ``dim``."""
+    """``generator`` (or ``step``, one of its methods: noise, conditions -> rows) on
+    ``noise``, ``chunk`` rows at a time, nothing revealed; the outputs joined along ``dim``."""
+    step = generator if step is None else step
     width = generator.dim + generator.n_columns
     return torch.cat([step(noise[i : i + chunk], torch.zeros(noise[i : i + chunk].shape[0], width))
                       for i in range(0, noise.shape[0], chunk)], dim=dim)  # fmt: skip
@@ -442,7 +443,7 @@ def in_chunks(
 def _unconditional(generator: TableGenerator, n: int, seed: int) -> torch.Tensor:
     """``n`` calibrated rows of ``generator`` (eval mode, the critic not asked)."""
     noise = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    return in_chunks(generator.rows, generator, noise, 10_000)
+    return in_chunks(generator, noise, 10_000, generator.rows)
 
 
 @torch.no_grad()
@@ -481,7 +482,7 @@ def fit_critic(
     )  # fmt: skip
     # the picked rows' level shares and number marginals, as calibrate does for the rows
     noise = torch.randn(CRITIC_CALIBRATION_ROWS, generator.latent_dim, generator=seeded)
-    candidates = in_chunks(generator.candidate_rows, generator, noise, 5000, dim=1)
+    candidates = in_chunks(generator, noise, 5000, generator.candidate_rows, dim=1)
     k, n = candidates.shape[0], candidates.shape[1]
     score = critic(candidates.reshape(k * n, generator.dim)).reshape(k, n)
     score = score + generator.choice_noise(noise, k)
@@ -746,7 +747,7 @@ class TableGanData(GanAdapter):
         noise = torch.randn(TARGET_CALIBRATION_ROWS, generator.latent_dim,
                             generator=torch.Generator().manual_seed(seed + 1))  # fmt: skip
         with torch.no_grad():
-            rows = in_chunks(generator, generator, noise, 5000)
+            rows = in_chunks(generator, noise, 5000)
         spans = {span: wanted for span, wanted in zip(generator.spans, shares, strict=True)}
         calibrate_target(model, rows, noise, spans.get((model.start, model.width)))
         generator.redraw = True

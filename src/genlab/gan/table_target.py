@@ -132,6 +132,12 @@ class TargetModel(nn.Module):
             return rows[:, self.start + 1] > 0.5
         return torch.ones(rows.shape[0], dtype=torch.bool, device=rows.device)
 
+    def bin_value(self, bins: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+        """A number target's model-space value (float64) at ``uniform`` (in [0, 1]) of the
+        way through each bin's share of the CDF (before the draws' calibration)."""
+        low, high = self.edges[bins], self.edges[bins + 1]
+        return torch.special.ndtri((low + uniform * (high - low)).clamp(EPS, 1 - EPS))
+
     def forward(self, rows: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         logits = self.head(self.features(rows)) + self.level_bias
         probs = torch.softmax(logits, dim=1).double()  # (B, K)
@@ -141,9 +147,7 @@ class TargetModel(nn.Module):
         pick = (cdf < uniform[:, :1] * cdf[:, -1:]).sum(dim=1).clamp_max(self.outputs - 1)
         at = torch.arange(self.dim, device=rows.device)
         if self.numeric:
-            low, high = self.edges[pick], self.edges[pick + 1]
-            level = (low + uniform[:, 1] * (high - low)).clamp(EPS, 1 - EPS)
-            value = torch.special.ndtri(level).to(rows.dtype).unsqueeze(0)
+            value = self.bin_value(pick, uniform[:, 1]).to(rows.dtype).unsqueeze(0)
             value = piecewise_linear(value, self.value_from, self.value_to).squeeze(0)
             if self.gated:  # an empty target stays empty (its value 0)
                 value = value * (rows[:, self.start + 1] > 0.5).to(rows.dtype)
