@@ -10,10 +10,14 @@ HistGradientBoosting model of the ML-efficacy figure, scored on genlab's own tes
 * ``redrawn``: the rows with the target drawn by the target model given the other columns
   (the GAN's other columns replaced by real ones: the target model's own loss);
 * ``oracle``: the target redrawn uniformly within its own bin (the binning's loss alone);
-* ``located`` (a number target; not a genlab mode, a lead): the target model's mean given
-  the other columns (each bin's mean train value, weighted by the bin's probability) plus a
-  residual drawn from the train rows' residual quantiles, clipped to the column's range: a
-  location model, whose spread does not depend on the row.
+* ``located`` (a number target): the target model's located draw
+  (:meth:`~genlab.gan.table_target.TargetModel.located_value`: its mean given the other
+  columns plus a residual from the train rows' residual quantiles, clipped to the column's
+  range; its spread does not depend on the row).
+
+The bins' draw passes its calibration map as in a run (read over 50,000 other train rows, in
+place of a run's generated rows; a run leaves the located draw as it is: ``--calibrated
+run``); ``--calibrated none`` or ``both`` calibrate neither or both (printed only).
 
 Each over ``--seeds`` (the model's seed and the rows picked) times ``--draws``, with the
 SDMetrics quality of each seed's first draw against the test part (the other columns are
@@ -41,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 MODES = ("real", "redrawn", "oracle", "located")
 
 
-def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
+def probe(data: str, rows: int, seeds: list[int], draws: int, calibrated: str) -> dict[str, Any]:
     """Each mode's ML efficacy over the seeds and draws (see the module docstring)."""
     import torch
 
@@ -71,20 +75,33 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
     figures: dict[str, list[float]] = {mode: [] for mode in MODES}
     qualities: dict[str, list[float]] = {mode: [] for mode in MODES}
     epochs = []
-    column = codec.names.index(target)
+    knots = getattr(codec, f"knots_{codec.names.index(target)}") if dims[2] else None
     for seed in seeds:
-        model = table_target.TargetModel(table.dim, latent, *dims, values)
+        model = table_target.TargetModel(table.dim, latent, *dims, values, knots)
         epochs.append(
             table_target.fit_target_model(model, train, validation, seed)["target_epochs"]
         )
-        located = _location_model(model, table, train, column) if model.numeric else None
+        if calibrated != "none":  # maps read over other train rows (a run's: generated rows)
+            other = torch.Generator().manual_seed(77 + seed)
+            calibration = train[torch.randperm(train.shape[0], generator=other)[:50_000]]
+            calibration_noise = torch.randn(calibration.shape[0], latent, generator=other)
+        maps = {}
+        for located in (False, True) if model.numeric else (False,):
+            model.use_located(located)
+            if calibrated == "both" or (calibrated == "run" and not located):
+                table_target.calibrate_target(model, calibration, calibration_noise, None)
+            maps[located] = model.value_from.clone()
         for draw in range(draws):
             seeded = torch.Generator().manual_seed(1000 * seed + draw)
             picked = train[torch.randperm(train.shape[0], generator=seeded)[:rows]]
             noise = torch.randn(picked.shape[0], latent, generator=seeded)
             made = {"real": picked}
             with torch.no_grad():
-                made["redrawn"] = model(picked, noise)
+                for located, mode in ((False, "redrawn"), (True, "located")):
+                    if located in maps:
+                        model.use_located(located)
+                        model.value_from.copy_(maps[located])
+                        made[mode] = model(picked, noise)
             oracle = picked.clone()
             if model.numeric:
                 uniform = torch.rand(picked.shape[0], generator=seeded, dtype=torch.float64)
@@ -93,8 +110,6 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
                 oracle[present, model.start] = value[present]
             made["oracle"] = oracle
             codes = {mode: table.decode(model_space) for mode, model_space in made.items()}
-            if located is not None:
-                codes["located"] = located(picked, table.decode(picked), seeded)
             for mode, drawn in codes.items():
                 frame = metric_frame(codec, table.present(drawn))
                 figure = ml_efficacy(real_train, frame, test, target, numeric)["ml_efficacy"]
@@ -102,6 +117,7 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
                 if draw == 0:  # the other columns are real: the target's shape and pairs
                     qualities[mode].append(quality(test, frame, numeric)["quality"])
     out: dict[str, Any] = {"target": target, "rows": rows, "seeds": seeds, "draws": draws,
+                           "calibrated": calibrated,
                            "target_epochs": statistics.mean(epochs)}  # fmt: skip
     for mode, runs in figures.items():
         if not runs:
@@ -113,44 +129,6 @@ def probe(data: str, rows: int, seeds: list[int], draws: int) -> dict[str, Any]:
     return out
 
 
-def _location_model(model: Any, table: Any, train: Any, column: int) -> Any:
-    """The ``located`` mode's draw: (model-space rows, their codes, a torch Generator) -> the
-    codes with the target column drawn (see the module docstring)."""
-    import torch
-
-    rows = train[model.present(train)]
-    values = table.decode(rows)[:, column]
-    label = model.labels(rows)
-    counts = torch.bincount(label, minlength=model.outputs).double()
-    sums = torch.zeros(model.outputs, dtype=torch.float64).index_add_(0, label, values)
-    bins = torch.arange(model.outputs)
-    middle = model.bin_value(bins, torch.full((model.outputs,), 0.5, dtype=torch.float64))
-    template = rows[:1].repeat(model.outputs, 1)
-    template[:, model.start] = middle.float()
-    bin_mean = torch.where(
-        counts > 0, sums / counts.clamp_min(1), table.decode(template)[:, column]
-    )
-
-    def mean(model_space: Any) -> Any:
-        with torch.no_grad():
-            probs = torch.softmax(model.head(model.features(model_space)), dim=1).double()
-        return probs @ bin_mean
-
-    knots = torch.quantile(values - mean(rows), torch.linspace(0, 1, 1001, dtype=torch.float64))
-    low, high = float(values.min()), float(values.max())
-
-    def draw(model_space: Any, codes: Any, seeded: Any) -> Any:
-        position = torch.rand(codes.shape[0], generator=seeded, dtype=torch.float64) * 1000
-        lower = position.floor().long().clamp_max(999)
-        residual = knots[lower] + (position - lower) * (knots[lower + 1] - knots[lower])
-        out = codes.clone()
-        drawn = (mean(model_space) + residual).clamp(low, high)
-        out[:, column] = torch.where(torch.isnan(codes[:, column]), codes[:, column], drawn)
-        return out
-
-    return draw
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", choices=("diamonds", "gss_wages"), nargs="+",
@@ -160,6 +138,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=2)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a genlab.gan.table_target constant (a Python literal)")  # fmt: skip
+    parser.add_argument("--calibrated", choices=("none", "run", "both"), default="run",
+                        help="which draws pass a calibration map first (run: the bins' draw, "
+                        "as a run does; read over 50,000 other train rows)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="print only (results/ unchanged)")
     args = parser.parse_args()
     import genlab.gan.table_target as table_target
@@ -172,8 +153,11 @@ def main() -> None:
         changed[name] = ast.literal_eval(text)
         setattr(table_target, name, changed[name])
     start = time.perf_counter()
-    tables = {name: probe(name, args.rows, args.seeds, args.draws) for name in args.data}
-    emit(__file__, {"bench": "table_target_probe", "quick": bool(args.quick or changed),
+    tables = {
+        name: probe(name, args.rows, args.seeds, args.draws, args.calibrated) for name in args.data
+    }
+    variant = bool(args.quick or changed or args.calibrated != "run")
+    emit(__file__, {"bench": "table_target_probe", "quick": variant,
                     "set": changed, "tables": tables,
                     "seconds": round(time.perf_counter() - start, 1)})  # fmt: skip
 

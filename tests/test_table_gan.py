@@ -317,10 +317,9 @@ def test_summary_has_the_ecosystems_figures(table_run: Path) -> None:
     assert (table_run / "plots" / "associations.png").exists()
 
 
-def test_model_file_holds_no_rows(table_run: Path, table_csv: Path) -> None:
-    """Every number and every string in model.pt: no training row, no identifier, no value
-    of a level seen fewer than 5 times."""
-    payload = torch.load(table_run / "model.pt", weights_only=True)
+def _stored(model_file: Path) -> tuple[np.ndarray, list[str]]:
+    """Every number (sorted, distinct) and every string in a model file."""
+    payload = torch.load(model_file, weights_only=True)
     numbers: list[float] = []
     strings: list[str] = []
 
@@ -339,11 +338,23 @@ def test_model_file_holds_no_rows(table_run: Path, table_csv: Path) -> None:
             strings.append(value)
 
     walk(payload)
+    return np.array(sorted(set(numbers))), strings
+
+
+def _share_stored(values: pd.Series, stored: np.ndarray) -> float:
+    """The share of ``values`` (a column's cells) found among the ``stored`` numbers (a
+    quantile knot may equal a value by chance; rows would put all of them there)."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    return float(np.isin(np.round(values, 6), np.round(stored, 6)).mean())
+
+
+def test_model_file_holds_no_rows(table_run: Path, table_csv: Path) -> None:
+    """Every number and every string in model.pt: no training row, no identifier, no value
+    of a level seen fewer than 5 times."""
+    stored, strings = _stored(table_run / "model.pt")
     real = pd.read_csv(table_csv)
-    stored = np.array(sorted(set(numbers)))
-    weights = real["weight"].dropna().to_numpy()
-    # a quantile knot may equal a value by chance; rows would put all of them there
-    found = np.isin(np.round(weights, 6), np.round(stored, 6)).mean()
+    found = _share_stored(real["weight"], stored)
     assert found < 0.2, found
     ids = set(real["order_id"].astype(str))
     assert not ids & {s for s in strings}
@@ -377,6 +388,40 @@ def test_python_api_takes_and_gives_dataframes(tmp_path: Path) -> None:
         genlab.gan.evaluate(run)
     figures = genlab.gan.evaluate(run, n=500, data=frame)
     assert 0 < figures["quality"] <= 1
+
+
+def test_a_number_targets_draw_is_chosen_on_the_validation_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a number target, a run tries the target model's two draws: it keeps the located
+    one only when the trees fitted on its rows score on the validation part at least
+    LOCATED_MARGIN above the trees fitted on the bins' rows; the summary says which, with
+    both figures; the model file reloads with that draw, sampling the same rows. With the
+    margin forced either way, the choice follows; a located run's exports draw as it does,
+    and its model file holds no row's weight (the bins' means, the residuals' quantiles)."""
+    import genlab.gan.table as table
+
+    frame = mixed_table(600, seed=3)
+    margin = table.LOCATED_MARGIN
+    for forced, expect in ((None, None), (-1.0, "located"), (1.0, "bins")):
+        if forced is not None:
+            monkeypatch.setattr(table, "LOCATED_MARGIN", forced)
+        out = tmp_path / f"run{forced}"
+        run = genlab.gan.train("csv", data=frame, target="weight", out=out, quiet=True,
+                               plots=False, final_samples=500, **TINY)  # fmt: skip
+        figures = run.summary["metrics"]
+        bins, located = (figures[f"target_draw_validation_{d}"] for d in ("bins", "located"))
+        assert -1 < bins < 1 and -1 < located < 1 and bins != located
+        if expect is None:
+            expect = "located" if located >= bins + margin else "bins"
+        assert figures["target_draw"] == expect
+        assert run.generator.target_model.locate is (expect == "located")
+        again = genlab.gan.load(out)
+        assert again.generator.target_model.locate is (expect == "located")
+        pd.testing.assert_frame_equal(again.sample(50, seed=4), run.sample(50, seed=4))
+        if forced is not None and expect == "located":
+            _exports_give_what_sampling_gives(out, tmp_path)
+            assert _share_stored(frame["weight"], _stored(out / "model.pt")[0]) < 0.2
 
 
 def train_two_processes(csv: Path | str, out: Path) -> dict:
@@ -579,15 +624,18 @@ def _toy_generator(
 ):
     """An untrained table generator: one 3-level category, one number with empty cells (its
     present/empty one-hot), one plain number: model space [cat x3 | value, present, empty |
-    value]; ``target``: its target model's dims."""
+    value]; ``target``: its target model's dims (a number's values are its model-space
+    values: its knots the normal's quantiles)."""
     from genlab.gan.table import TableGenerator
 
     torch.manual_seed(seed)
     column_dims = torch.zeros(3, 7, dtype=torch.bool)
     column_dims[0, 0:3] = column_dims[1, 3:6] = column_dims[2, 6] = True
+    levels = torch.linspace(0, 1, 257, dtype=torch.float64).clamp(1e-6, 1 - 1e-6)
+    knots = torch.special.ndtri(levels) if target is not None and target[2] else None
     return TableGenerator(
         8, 7, [(0, 3), (4, 2)], column_dims, (32,), gated=[(3, 4)], values=[3, 6],
-        two_stage=two_stage, candidates=candidates, target=target,
+        two_stage=two_stage, candidates=candidates, target=target, target_knots=knots,
     ).eval()  # fmt: skip
 
 
@@ -715,16 +763,19 @@ def test_the_critic_picks_rows_nearer_the_real_ones_keeping_shares_and_marginals
         )
 
 
-def _dependent_rows(gen: torch.nn.Module, n: int, seed: int, target: str) -> torch.Tensor:
+def _dependent_rows(
+    gen: torch.nn.Module, n: int, seed: int, target: str, spreads: tuple = (0.5, 0.5, 0.5)
+) -> torch.Tensor:
     """``gen``'s own rows (model space) with its ``target`` remade from another column:
     the empty-celled number ("number") from the category (means -1.5, 0, 1.5 for its three
-    levels, sd 0.5), or the category ("category") from the plain number (level 2 below 0,
-    else 0 below 0.7, else 1)."""
+    levels, sd ``spreads``), or the category ("category") from the plain number (level 2
+    below 0, else 0 below 0.7, else 1)."""
     g = torch.Generator().manual_seed(seed)
     rows = gen.rows(torch.randn(n, 8, generator=g), torch.zeros(n, 10)).detach()
     if target == "number":
         level = rows[:, 0:3].argmax(dim=1)
-        value = torch.tensor([-1.5, 0.0, 1.5])[level] + 0.5 * torch.randn(n, generator=g)
+        sd = torch.tensor(spreads)[level]
+        value = torch.tensor([-1.5, 0.0, 1.5])[level] + sd * torch.randn(n, generator=g)
         rows[:, 3] = torch.where(rows[:, 4] > 0.5, value, 0.0)
     else:
         plain = rows[:, 6]
@@ -733,10 +784,12 @@ def _dependent_rows(gen: torch.nn.Module, n: int, seed: int, target: str) -> tor
     return rows
 
 
-def _with_target_model(target: str) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor, dict]:
+def _with_target_model(
+    target: str, spreads: tuple = (0.5, 0.5, 0.5)
+) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor, dict]:
     """A calibrated toy generator with a target model for ``target`` ("number": the
     empty-celled number; "category"), its rows on 20,000 noise vectors before and after the
-    model is fitted on :func:`_dependent_rows`, and the fit's figures."""
+    model is fitted on :func:`_dependent_rows` (``spreads``), and the fit's figures."""
     from genlab.gan.table import calibrate
     from genlab.gan.table_target import fit_target_model
 
@@ -747,7 +800,8 @@ def _with_target_model(target: str) -> tuple[torch.nn.Module, torch.Tensor, torc
     condition = torch.zeros(20_000, 10)
     with torch.no_grad():
         before = gen(noise, condition)
-        real, held = _dependent_rows(gen, 8000, 2, target), _dependent_rows(gen, 2000, 3, target)
+        real = _dependent_rows(gen, 8000, 2, target, spreads)
+        held = _dependent_rows(gen, 2000, 3, target, spreads)
         figures = fit_target_model(gen.target_model, real, held, seed=7)
         gen.redraw = True
         gen.target_on.fill_(1.0)
@@ -806,6 +860,79 @@ def test_the_target_model_draws_a_number_given_the_other_columns() -> None:
     assert kstest(after[present, 3].numpy(), "norm").statistic > 0.05  # (it was not)
     order = torch.argsort(after[present, 3])
     assert torch.all(calibrated[present, 3][order].diff() >= 0)
+
+
+def test_the_located_draw_is_the_mean_given_the_row_plus_a_residual() -> None:
+    """The located draw of a number target (:meth:`TargetModel.located_value`), on rows whose
+    number is its category's mean (-1.5, 0, 1.5) plus a normal residual (sd 0.5): each
+    level's draws have that mean and spread (the KS test), empty cells stay empty, the same
+    noise gives the same rows; the bins' means rise with the bins, and a bin of fewer than 5
+    train rows keeps its middle's value; a saved model reloads located, and a model file from
+    before the located draw loads with the bins' draw."""
+    from scipy.stats import kstest
+
+    from genlab.data.table import knot_value
+
+    gen, before, binned, _ = _with_target_model("number")
+    model = gen.target_model
+    assert torch.allclose(model.bin_mean[60:68], model.bin_mean[60:68].sort().values)
+    # a bin of fewer than 5 train rows keeps its middle's value, not theirs
+    real = _dependent_rows(gen, 8000, 2, "number")
+    counts = torch.bincount(model.labels(real[model.present(real)]), minlength=model.outputs)
+    few = (counts > 0) & (counts < 5)
+    assert int(few.sum()) > 0
+    half = torch.full((model.outputs,), 0.5, dtype=torch.float64)
+    middle = knot_value(model.knots, model.bin_value(torch.arange(model.outputs), half))
+    assert torch.equal(model.bin_mean[few], middle[few])
+    noise = torch.randn(20_000, 8, generator=torch.Generator().manual_seed(1))
+    condition = torch.zeros(20_000, 10)
+    model.use_located(True)
+    with torch.no_grad():
+        after = gen(noise, condition)
+        assert torch.equal(gen(noise[:500], condition[:500]), after[:500])
+    assert not torch.equal(after[:, 3], binned[:, 3])
+    present = after[:, 4] > 0.5
+    assert torch.all(after[~present, 3] == 0)
+    assert torch.equal(after[:, [0, 1, 2, 4, 5, 6]], before[:, [0, 1, 2, 4, 5, 6]])
+    level = after[:, :3].argmax(dim=1)
+    for k, mean in enumerate((-1.5, 0.0, 1.5)):
+        values = after[present & (level == k), 3]
+        assert abs(float(values.mean()) - mean) < 0.05
+        assert kstest(values.numpy(), "norm", args=(mean, 0.5)).statistic < 0.06
+    saved = _toy_generator(seed=1, target=(3, 3, True, True))
+    saved.load_state_dict(gen.state_dict())
+    assert saved.target_model.locate
+    with torch.no_grad():
+        assert torch.equal(saved(noise[:100], condition[:100]), after[:100])
+    old = {k: v for k, v in gen.state_dict().items()
+           if not k.endswith(("bin_mean", "residual", "located"))}  # fmt: skip
+    before_located = _toy_generator(seed=1, target=(3, 3, True, True))
+    before_located.load_state_dict(old)
+    assert not before_located.target_model.locate
+    with torch.no_grad():
+        assert torch.equal(before_located(noise[:100], condition[:100]), binned[:100])
+
+
+def test_located_residuals_can_follow_the_mean(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With GROUPS > 1 the located draw reads its residuals per group of rows of about the
+    same mean: on rows whose number spreads more at a higher mean (sd 0.2, 0.5, 0.8 by
+    level), the top level's draws spread about 3 times as much as the bottom one's, where
+    one group for every row gives each level the same spread."""
+    import genlab.gan.table_target as table_target
+
+    ratios = {}
+    for groups in (1, 4):
+        monkeypatch.setattr(table_target, "GROUPS", groups)
+        gen, _, _, _ = _with_target_model("number", spreads=(0.2, 0.5, 0.8))
+        gen.target_model.use_located(True)
+        noise = torch.randn(20_000, 8, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            after = gen(noise, torch.zeros(20_000, 10))
+        present, level = after[:, 4] > 0.5, after[:, :3].argmax(dim=1)
+        sd = [float(after[present & (level == k), 3].std()) for k in (0, 2)]
+        ratios[groups] = sd[1] / sd[0]
+    assert 2.5 < ratios[4] < 5.0
+    assert 0.8 < ratios[1] < 1.25
 
 
 def test_the_target_model_draws_a_category_given_the_other_columns() -> None:
@@ -902,24 +1029,29 @@ def test_interpolate_and_export_speak_the_tables_language(
     code = main(["gan", "train", "csv", "--csv", str(table_csv), "--out", str(critic), "--critic",
                  *flags])  # fmt: skip
     assert code == 0
-    assert main(["gan", "export", str(critic), "--out", str(tmp_path / "c.pt2")]) == 0
-    out = ["--format", "torchscript", "--out", str(tmp_path / "g.pt")]
-    assert main(["gan", "export", str(critic), *out]) == 0
-    run = genlab.gan.load(critic)
+    run = _exports_give_what_sampling_gives(critic, tmp_path)
     assert run.generator.refine and not genlab.gan.load(table_run).generator.refine
     assert run.generator.redraw and genlab.gan.load(table_run).generator.redraw
     plain = genlab.gan.make_data("csv", csv=str(table_csv), target_model=False)
     assert plain.build_networks(run.config)[0].target_model is None
+
+
+def _exports_give_what_sampling_gives(folder: Path, tmp_path: Path) -> genlab.gan.GanRun:
+    """Export the run in ``folder`` in both formats; each gives what the run's generator and
+    decoding give on the same noise. Returns the loaded run."""
+    exported, scripted = tmp_path / f"{folder.name}.pt2", tmp_path / f"{folder.name}.pt"
+    assert main(["gan", "export", str(folder), "--out", str(exported)]) == 0
+    out = ["--format", "torchscript", "--out", str(scripted)]
+    assert main(["gan", "export", str(folder), *out]) == 0
+    run = genlab.gan.load(folder)
     noise = torch.randn(64, run.generator.latent_dim, generator=torch.Generator().manual_seed(3))
     condition = torch.zeros(64, run.data.condition_dim)
     with torch.no_grad():
         want = torch.nan_to_num(run.data.decode(run.generator(noise, condition)), nan=-1.0)
-        for module in (
-            torch.export.load(str(tmp_path / "c.pt2")).module(),
-            torch.jit.load(str(tmp_path / "g.pt")),
-        ):
+        for module in (torch.export.load(str(exported)).module(), torch.jit.load(str(scripted))):
             got = torch.nan_to_num(module(noise, condition).double(), nan=-1.0)
             assert torch.allclose(got, want, atol=1e-5)
+    return run
 
 
 def test_ml_efficacy_of_a_table_with_no_other_column_is_nan() -> None:

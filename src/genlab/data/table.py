@@ -56,6 +56,8 @@ __all__ = [
     "csv_shards",
     "detect_types",
     "fit_specs",
+    "knot_level",
+    "knot_value",
     "parse_types",
     "read_table",
 ]
@@ -596,6 +598,31 @@ def spec_from_dict(values: dict[str, Any]) -> ColumnSpec:
 # --------------------------------------------------------------------------- the codec
 
 
+def knot_level(knots: torch.Tensor, values: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """A number's CDF level (float64, in [0, 1]) of ``values`` under its quantile ``knots``
+    (increasing, at equal levels): linear between knots; a value that several knots share
+    (a tie) at ``u`` (in [0, 1], per value) of the way through their step."""
+    lo = torch.searchsorted(knots, values, right=False)
+    hi = torch.searchsorted(knots, values, right=True)
+    q = knots.shape[0] - 1
+    tie_level = (lo.double() + u * (hi - lo - 1).double()) / q
+    upper = lo.clamp(1, q)
+    low_knot, high_knot = knots[upper - 1], knots[upper]
+    frac = ((values - low_knot) / (high_knot - low_knot).clamp_min(1e-300)).clamp(0, 1)
+    level = ((upper - 1).double() + frac) / q
+    return torch.where(hi - lo > 1, tie_level, level)
+
+
+def knot_value(knots: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """A number's value (float64) at model-space ``z`` (its CDF level's normal quantile):
+    linear between its quantile ``knots`` (the inverse of :func:`knot_level`)."""
+    q = knots.shape[0] - 1
+    position = torch.special.ndtr(z.double()) * q
+    lower = position.floor().clamp(0, q - 1)
+    index = lower.long()
+    return knots[index] + (position - lower) * (knots[index + 1] - knots[index])
+
+
 class TableCodec(nn.Module):
     """Codes (N, M) of the M modelled columns <-> model space (N, dim), and codes <-> the
     user's table. ``forward`` (= :meth:`decode`) is plain torch, so it exports with the
@@ -749,21 +776,11 @@ class TableCodec(nn.Module):
             if spec.numeric:
                 knots = getattr(self, f"knots_{j}")
                 filled = torch.where(missing, knots[0], values).contiguous()
-                lo = torch.searchsorted(knots, filled, right=False)
-                hi = torch.searchsorted(knots, filled, right=True)
-                q = knots.shape[0] - 1
-                tied = hi - lo > 1
                 if generator is None:
                     u = torch.full((n,), 0.5, dtype=torch.float64)
                 else:
                     u = torch.rand(n, generator=generator, dtype=torch.float64)
-                tie_level = (lo.double() + u * (hi - lo - 1).double()) / q
-                upper = lo.clamp(1, q)
-                low_knot, high_knot = knots[upper - 1], knots[upper]
-                frac = ((filled - low_knot) / (high_knot - low_knot).clamp_min(1e-300)).clamp(0, 1)
-                level = ((upper - 1).double() + frac) / q
-                level = torch.where(tied, tie_level, level).clamp(EPS, 1 - EPS)
-                z = torch.special.ndtri(level)
+                z = torch.special.ndtri(knot_level(knots, filled, u).clamp(EPS, 1 - EPS))
                 out[:, start] = torch.where(missing, torch.zeros_like(z), z).float()
                 if spec.has_missing:
                     out[:, start + 1] = (~missing).float()
@@ -779,13 +796,7 @@ class TableCodec(nn.Module):
         for j, spec in enumerate(self.modelled):
             start = self.starts[j]
             if spec.numeric:
-                knots = getattr(self, f"knots_{j}")
-                q = knots.shape[0] - 1
-                position = torch.special.ndtr(model_space[:, start].double()) * q
-                lower = position.floor().clamp(0, q - 1)
-                frac = position - lower
-                index = lower.long()
-                value = knots[index] + frac * (knots[index + 1] - knots[index])
+                value = knot_value(getattr(self, f"knots_{j}"), model_space[:, start])
                 if spec.has_missing:
                     empty = model_space[:, start + 2] > model_space[:, start + 1]
                     value = torch.where(empty, torch.full_like(value, float("nan")), value)

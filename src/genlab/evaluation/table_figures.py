@@ -28,7 +28,7 @@ import numpy as np
 
 from genlab.errors import ConfigError
 
-__all__ = ["EMPTY", "metric_frame", "ml_efficacy", "quality"]
+__all__ = ["EMPTY", "metric_frame", "ml_efficacy", "ml_score", "quality"]
 
 #: How an empty category cell is spelt in the metric tables.
 EMPTY = "(empty)"
@@ -135,23 +135,34 @@ def _contingency(real: Any, synthetic: Any, numeric: list[str], column_pairs: An
 MAX_MODEL_LEVELS = 255
 
 
-def ml_efficacy(
-    train: Any, synthetic: Any, test: Any, target: str, numeric: list[str], *, seed: int = 0
-) -> dict[str, Any]:
-    """Train on synthetic rows and on real train rows, score both on the real test rows (R²
-    for a numeric ``target``, accuracy for a category). Metric tables in."""
+def ml_score(
+    fit_on: Any,
+    test: Any,
+    target: str,
+    numeric: list[str],
+    *,
+    seed: int = 0,
+    levels_from: list[Any] | None = None,
+) -> float:
+    """scikit-learn's HistGradientBoosting model of ``target`` (a regressor for a ``numeric``
+    column, else a classifier) fitted on ``fit_on``, scored on ``test`` (R² or accuracy;
+    NaN with nothing to learn from). Metric tables in; a category's levels are those of
+    ``levels_from`` (more tables), ``fit_on`` and ``test``, the model's most common ones
+    (:data:`MAX_MODEL_LEVELS`) counted in the first of them."""
     import pandas as pd
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    features = [c for c in train.columns if c != target]
+    frames = [*(levels_from or []), fit_on, test]
+    reference = frames[0]
+    features = [c for c in reference.columns if c != target]
     regression = target in numeric
     categories = {}
     for c in features:
         if c in numeric:
             continue
-        levels = sorted(set(train[c]) | set(synthetic[c]) | set(test[c]))
-        if len(levels) > MAX_MODEL_LEVELS:  # the model's limit: the real train part's
-            counts = train[c].value_counts()  # most common levels; the rest as empty
+        levels = sorted(set().union(*(set(frame[c]) for frame in frames)))
+        if len(levels) > MAX_MODEL_LEVELS:  # the model's limit: the reference's most
+            counts = reference[c].value_counts()  # common levels; the rest as empty
             levels = sorted(counts.index[:MAX_MODEL_LEVELS])
         categories[c] = levels
 
@@ -162,27 +173,35 @@ def ml_efficacy(
             x[c] = pd.Categorical(x[c], categories=levels)
         return x, rows[target].to_numpy()
 
+    x, y = prepare(fit_on)
+    x_test, y_test = prepare(test)
+    if not features or len(y) < 2 or len(y_test) < 2:  # nothing to learn from
+        return float("nan")
+    if regression:
+        model: Any = HistGradientBoostingRegressor(
+            random_state=seed, categorical_features="from_dtype"
+        )
+    else:
+        if len(set(y)) < 2:  # one class only: it predicts that class
+            return float(np.mean(y_test == y[0]))
+        model = HistGradientBoostingClassifier(random_state=seed, categorical_features="from_dtype")
+    model.fit(x, y)
+    return float(model.score(x_test, y_test))
+
+
+def ml_efficacy(
+    train: Any, synthetic: Any, test: Any, target: str, numeric: list[str], *, seed: int = 0
+) -> dict[str, Any]:
+    """Train on synthetic rows and on real train rows, score both on the real test rows (R²
+    for a numeric ``target``, accuracy for a category; :func:`ml_score`). Metric tables
+    in."""
+
     def score(fit_on: Any) -> float:
-        x, y = prepare(fit_on)
-        x_test, y_test = prepare(test)
-        if not features or len(y) < 2 or len(y_test) < 2:  # nothing to learn from
-            return float("nan")
-        if regression:
-            model: Any = HistGradientBoostingRegressor(
-                random_state=seed, categorical_features="from_dtype"
-            )
-        else:
-            if len(set(y)) < 2:  # one class only: it predicts that class
-                return float(np.mean(y_test == y[0]))
-            model = HistGradientBoostingClassifier(
-                random_state=seed, categorical_features="from_dtype"
-            )
-        model.fit(x, y)
-        return float(model.score(x_test, y_test))
+        return ml_score(fit_on, test, target, numeric, seed=seed, levels_from=[train, synthetic])
 
     return {
         "ml_efficacy": score(synthetic),
         "ml_efficacy_real": score(train),
         "ml_target": target,
-        "ml_task": "R2" if regression else "accuracy",
+        "ml_task": "R2" if target in numeric else "accuracy",
     }
