@@ -106,15 +106,18 @@ def _numbers_as_numbers(frame: Any) -> Any:
     return out
 
 
-def fit_side(side: str, train: Any, n: int, seed: int, name: str) -> tuple[Any, float]:
-    """(``n`` synthetic rows, fit seconds) of one side."""
+def fit_side(
+    side: str, train: Any, n: int, seed: int, name: str
+) -> tuple[Any, float, dict[str, Any]]:
+    """(``n`` synthetic rows, fit seconds, what the side chose) of one side: genlab's
+    target draw (``target_draw``: bins or located, picked on its validation part)."""
     import numpy as np
     import torch
 
     start = time.perf_counter()
     if side == "real":
         rows = train.sample(n=n, random_state=seed).reset_index(drop=True)
-        return rows, 0.0
+        return rows, 0.0, {}
     if side in ("genlab", "genlab_critic"):  # the defaults; with --critic
         import genlab.gan
 
@@ -127,7 +130,8 @@ def fit_side(side: str, train: Any, n: int, seed: int, name: str) -> tuple[Any, 
                                target=DATA[name][2], final_samples=2000,
                                critic=side == "genlab_critic")  # fmt: skip
         seconds = time.perf_counter() - start
-        return run.sample(n, seed=10_000 + seed), seconds
+        chosen = {"target_draw": run.summary["metrics"].get("target_draw", "none")}
+        return run.sample(n, seed=10_000 + seed), seconds, chosen
     from sdv.metadata import Metadata
     from sdv.single_table import (
         CTGANSynthesizer,
@@ -148,7 +152,7 @@ def fit_side(side: str, train: Any, n: int, seed: int, name: str) -> tuple[Any, 
     synthesizer.fit({"table": train})  # SDV 2.0 takes tables by name
     seconds = time.perf_counter() - start
     rows = synthesizer.sample(num_rows=n)
-    return (rows["table"] if isinstance(rows, dict) else rows), seconds
+    return (rows["table"] if isinstance(rows, dict) else rows), seconds, {}
 
 
 def _parts() -> dict[str, Any]:
@@ -193,9 +197,10 @@ def main() -> None:
         for name in names:
             train, test, target = load(name)
             for seed in args.seeds:
-                rows, seconds = fit_side(args.part, train, len(test), seed, name)
+                rows, seconds, chosen = fit_side(args.part, train, len(test), seed, name)
                 figures = score(train, test, rows, target)
                 figures["fit_seconds"] = seconds
+                figures.update(chosen)
                 _save(f"{name}/{args.part}/{seed}", figures)
                 shown = {k: round(v, 4) for k, v in figures.items() if isinstance(v, float)}
                 print(name, args.part, seed, json.dumps(shown), file=sys.stderr)
@@ -213,9 +218,11 @@ def main() -> None:
         if train is not None:
             table["train_rows"], table["test_rows"] = len(train), len(test)
         for side in SIDES:
-            runs = [v for k, v in parts.items() if k.startswith(f"{name}/{side}/")]
+            runs = [v for k, v in sorted(parts.items()) if k.startswith(f"{name}/{side}/")]
             if runs:
                 table[side] = {key: spread([r[key] for r in runs if key in r]) for key in KEYS}
+                if any("target_draw" in r for r in runs):  # each seed's, in seed order
+                    table[side]["target_draw"] = [r.get("target_draw") for r in runs]
             elif side in committed.get(name, {}):  # not run here: as committed, marked so
                 table[side] = {**committed[name][side], "carried": True}
         if "genlab" in table and "ctgan" in table:
