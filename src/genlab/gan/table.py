@@ -775,8 +775,8 @@ class TableGanData(GanAdapter):
     ) -> None:
         """A number target's draw, binned or located (see :data:`LOCATED_DRAW`), read over
         the generator's ``rows`` (and their ``noise``): the bins' calibrated as before, the
-        located one not (a monotone map of its values undoes its additive residual: 0.277 ->
-        0.266 on gss_wages in bench/table_target_probe.py, ``--calibrated``); the choice and
+        located one not (a monotone map of its values undoes its additive residual: 0.273 ->
+        0.266 on gss_wages in bench/table_target_probe.py, ``--calibrated both``); the choice and
         both validation figures kept for the run's summary. Binned without scikit-learn (the
         table extra)."""
         try:
