@@ -50,7 +50,7 @@ def probe(data: str, rows: int, seeds: list[int], draws: int, calibrated: str) -
     import torch
 
     import genlab.gan.table_target as table_target
-    from genlab.evaluation.table_figures import metric_frame, ml_efficacy, quality
+    from genlab.evaluation.table_figures import metric_frame, ml_score, quality
     from genlab.gan.table import make_table_gan_data
 
     sys.path.insert(0, str(HERE))
@@ -75,7 +75,7 @@ def probe(data: str, rows: int, seeds: list[int], draws: int, calibrated: str) -
     figures: dict[str, list[float]] = {mode: [] for mode in MODES}
     qualities: dict[str, list[float]] = {mode: [] for mode in MODES}
     epochs = []
-    knots = getattr(codec, f"knots_{codec.names.index(target)}") if dims[2] else None
+    knots = codec.knots_of(target) if dims[2] else None
     for seed in seeds:
         model = table_target.TargetModel(table.dim, latent, *dims, values, knots)
         epochs.append(
@@ -112,8 +112,8 @@ def probe(data: str, rows: int, seeds: list[int], draws: int, calibrated: str) -
             codes = {mode: table.decode(model_space) for mode, model_space in made.items()}
             for mode, drawn in codes.items():
                 frame = metric_frame(codec, table.present(drawn))
-                figure = ml_efficacy(real_train, frame, test, target, numeric)["ml_efficacy"]
-                figures[mode].append(figure)
+                levels = [real_train, frame]  # as ml_efficacy's (without its real-rows fit)
+                figures[mode].append(ml_score(frame, test, target, numeric, levels_from=levels))
                 if draw == 0:  # the other columns are real: the target's shape and pairs
                     qualities[mode].append(quality(test, frame, numeric)["quality"])
     out: dict[str, Any] = {"target": target, "rows": rows, "seeds": seeds, "draws": draws,

@@ -659,6 +659,10 @@ class TableCodec(nn.Module):
         """The modelled columns' names of these types (none given: the numbers, dates too)."""
         return [s.name for s in self.modelled if (s.type in types if types else s.numeric)]
 
+    def knots_of(self, name: str) -> torch.Tensor:
+        """A number column's quantile knots (float64)."""
+        return getattr(self, f"knots_{self.names.index(name)}")
+
     def categorical(self) -> torch.Tensor:
         """(M,) bool: which codes are category levels."""
         return torch.tensor([not s.numeric for s in self.modelled], dtype=torch.bool)

@@ -620,7 +620,7 @@ class TableGanData(GanAdapter):
         values = [self.codec.starts[j] for j, s in enumerate(self.codec.modelled) if s.numeric]
         target, knots = self._target_dims(), None
         if target is not None and target[2]:  # a number: its quantile knots
-            knots = getattr(self.codec, f"knots_{self.codec.names.index(str(self.target))}")
+            knots = self.codec.knots_of(str(self.target))
         generator = TableGenerator(
             config.latent_dim, self.dim, spans, self.codec.column_dims, config.g_hidden,
             config.g_activation, gated, values, TWO_STAGE,

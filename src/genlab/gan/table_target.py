@@ -175,13 +175,13 @@ class TargetModel(nn.Module):
     def mean_value(self, rows: torch.Tensor) -> torch.Tensor:
         """(B,) float64: a number target's expected value given the rows' other columns, in
         its own units (each bin's mean value, weighted by its probability)."""
-        probs = torch.softmax(self.head(self.features(rows)), dim=1).double()
-        return probs @ self.bin_mean
+        return torch.softmax(self.head(self.features(rows)), dim=1).double() @ self.bin_mean
 
-    def located_value(self, rows: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
-        """The located draw's model-space value (float64): :meth:`mean_value` plus the
-        residual at ``uniform`` (in [0, 1]) of its quantiles, clipped to the column's range."""
-        mean = self.mean_value(rows)
+    def located_value(self, probs: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+        """The located draw's model-space value (float64) of rows whose bins have ``probs``
+        (B, BINS): their mean value (as :meth:`mean_value`) plus the residual at ``uniform``
+        (in [0, 1]) of its quantiles, clipped to the column's range."""
+        mean = probs @ self.bin_mean
         residual = self.residual[torch.bucketize(mean, self.group_edges)]  # (B, levels)
         position = (uniform * RESIDUAL_LEVELS).unsqueeze(1)
         lower = position.floor().clamp(0, RESIDUAL_LEVELS - 1)
@@ -202,7 +202,7 @@ class TargetModel(nn.Module):
         at = torch.arange(self.dim, device=rows.device)
         if self.numeric:
             if self.locate:
-                value = self.located_value(rows, uniform[:, 1]).to(rows.dtype).unsqueeze(0)
+                value = self.located_value(probs, uniform[:, 1]).to(rows.dtype).unsqueeze(0)
             else:
                 value = self.bin_value(pick, uniform[:, 1]).to(rows.dtype).unsqueeze(0)
             value = piecewise_linear(value, self.value_from, self.value_to).squeeze(0)
