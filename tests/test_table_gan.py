@@ -7,6 +7,7 @@ import copy
 import math
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -400,9 +401,18 @@ def test_a_number_targets_draw_is_chosen_on_the_validation_part(
     margin forced either way, the choice follows; a located run's exports draw as it does,
     and its model file holds no row's weight (the bins' means, the residuals' quantiles)."""
     import genlab.gan.table as table
+    from genlab.evaluation import table_figures
 
     frame = mixed_table(600, seed=3)
     margin = table.LOCATED_MARGIN
+    scored: list[tuple[int, float]] = []  # (rows, R²) of every tree the run fits
+    ml_score = table_figures.ml_score
+
+    def recording(frame: pd.DataFrame, *args: Any, **options: Any) -> float:
+        scored.append((len(frame), ml_score(frame, *args, **options)))
+        return scored[-1][1]
+
+    monkeypatch.setattr(table_figures, "ml_score", recording)
     for forced, expect in ((None, None), (-1.0, "located"), (1.0, "bins")):
         if forced is not None:
             monkeypatch.setattr(table, "LOCATED_MARGIN", forced)
@@ -414,10 +424,18 @@ def test_a_number_targets_draw_is_chosen_on_the_validation_part(
         assert -1 < bins < 1 and -1 < located < 1 and bins != located
         if expect is None:
             expect = "located" if located >= bins + margin else "bins"
+            # each way's figure: the mean over CHOICE_DRAWS disjoint sets of generated rows
+            draws = table.CHOICE_DRAWS
+            assert [rows for rows, _ in scored[: 2 * draws]] == [table.CHOICE_ROWS] * 2 * draws
+            each = [r2 for _, r2 in scored[: 2 * draws]]
+            assert len(set(each)) == 2 * draws
+            assert bins == pytest.approx(sum(each[:draws]) / draws)
+            assert located == pytest.approx(sum(each[draws:]) / draws)
         assert figures["target_draw"] == expect
         assert run.generator.target_model.locate is (expect == "located")
         again = genlab.gan.load(out)
         assert again.generator.target_model.locate is (expect == "located")
+        assert genlab.gan.evaluate(again, n=200, data=frame)["target_draw"] == expect
         pd.testing.assert_frame_equal(again.sample(50, seed=4), run.sample(50, seed=4))
         if forced is not None and expect == "located":
             _exports_give_what_sampling_gives(out, tmp_path)
@@ -911,6 +929,41 @@ def test_the_located_draw_is_the_mean_given_the_row_plus_a_residual() -> None:
     assert not before_located.target_model.locate
     with torch.no_grad():
         assert torch.equal(before_located(noise[:100], condition[:100]), binned[:100])
+
+
+def test_the_target_model_averages_heads_fitted_from_several_seeds() -> None:
+    """The target model's :data:`MEMBERS` heads are each fitted (from its own seed, each
+    stopping on the validation part), so they differ; the model's bin probabilities are
+    their mean, and its reported loss is that mean's on the validation rows. A model file
+    from before the ensemble (one head) loads with that head alone and draws as it does."""
+    from genlab.gan.table_target import MEMBERS
+
+    gen, _, after, figures = _with_target_model("number")
+    model = gen.target_model
+    heads = model.heads()
+    assert len(heads) == MEMBERS >= 2
+    weights = [next(head.parameters()) for head in heads]
+    assert all(not torch.equal(weights[0], w) for w in weights[1:])
+    held = _dependent_rows(gen, 2000, 3, "number")
+    held = held[model.present(held)]
+    with torch.no_grad():
+        each = torch.stack([torch.softmax(h(model.features(held)), dim=1) for h in heads])
+        probs = torch.softmax(model.logits(held), dim=1)
+        assert torch.allclose(probs, each.mean(dim=0), atol=1e-6)
+        assert not torch.allclose(probs, each[0], atol=1e-3)
+        loss = torch.nn.functional.cross_entropy(model.logits(held), model.labels(held))
+    assert figures["target_loss"] == pytest.approx(float(loss), rel=1e-6)
+    assert figures["target_epochs"] > 0
+    noise = torch.randn(2000, 8, generator=torch.Generator().manual_seed(1))
+    condition = torch.zeros(2000, 10)
+    old = {k: v for k, v in gen.state_dict().items() if ".more_heads." not in k}
+    one_head = _toy_generator(seed=1, target=(3, 3, True, True))
+    one_head.load_state_dict(old)
+    assert len(one_head.target_model.heads()) == 1
+    gen.target_model.more_heads = torch.nn.ModuleList()
+    with torch.no_grad():
+        assert torch.equal(one_head(noise, condition), gen(noise, condition))
+        assert not torch.equal(one_head(noise, condition), after[:2000])
 
 
 def test_located_residuals_can_follow_the_mean(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -138,6 +138,12 @@ class GanAdapter:
         a table's generator calibrates its columns' shares to the train part's). ``seed``:
         the run's, for any noise it draws."""
 
+    def generator_figures(self, generator: nn.Module) -> dict[str, Any]:
+        """What a trained generator chose after training, as figures beside its test figures
+        (also for a loaded run, whose adapter never saw the choice; default: none; a table's
+        generator: its target model's draw)."""
+        return {}
+
     def real_batches(
         self, batch_size: int, generator: torch.Generator, device: torch.device
     ) -> list[torch.Tensor]:

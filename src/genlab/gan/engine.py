@@ -384,7 +384,8 @@ class GanRun:
                 "evaluate it with the data, e.g. genlab gan eval RUN --csv FILE"
             )
         with _cpu_threads(self.config):
-            return judge.test_figures(self.sample_tensor(n, seed))
+            figures = judge.test_figures(self.sample_tensor(n, seed))
+        return {**judge.generator_figures(self.generator), **figures}
 
     def warnings(self, figures: dict[str, Any]) -> list[str]:
         """The data's warnings about these figures (mode collapse, a tiny test part)."""
