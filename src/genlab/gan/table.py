@@ -780,7 +780,8 @@ class TableGanData(GanAdapter):
         the generator's ``rows`` (and their ``noise``; :data:`CHOICE_DRAWS` disjoint sets of
         :data:`CHOICE_ROWS`, each way's mean score): the bins' calibrated as before, the
         located one not (a monotone map of its values undoes its additive residual: 0.273 ->
-        0.266 on gss_wages in bench/table_target_probe.py, ``--calibrated both``); the choice and
+        0.266 on gss_wages in bench/table_target_probe.py, ``--calibrated both``, one head);
+        the choice and
         both validation figures kept for the run's summary. Binned without scikit-learn (the
         table extra)."""
         try:

@@ -5,7 +5,8 @@ blurred: on diamonds a model fitted on generated rows predicted the real test pa
 with R² 0.93, against 0.98 from the real rows. The target model is a classifier fitted by
 likelihood, after training, on the train part's rows: from a row's other columns (in model
 space) it gives the target's distribution, over :data:`BINS` bins of its model-space value
-(a number) or over its levels (a category). Sampling, the generator's row keeps its other
+(a number) or over its levels (a category): the mean of :data:`MEMBERS` heads' probabilities,
+each head fitted from its own seed. Sampling, the generator's row keeps its other
 columns, and its target is drawn from that distribution: the bin by its probability, then
 the value uniformly within the bin's share of the train part's CDF (the codec decodes that
 into the train part's values). A row whose target is empty (the generator decides that) or
@@ -21,8 +22,8 @@ bin's mean train value, weighted by the bin's probability) plus a residual drawn
 train rows' residual quantiles, clipped to the column's range, and not calibrated: with
 :data:`GROUPS` 1 its spread does not depend on the row. On gss_wages' income, whose rare,
 huge top-coded values the bins' draws put at rows where real ones are not, trees fitted on
-located draws predict real rows better (``python bench/table_target_probe.py``: 0.273
-against 0.242, real rows 0.282); on diamonds' price, whose spread grows with the price, the
+located draws predict real rows better (``python bench/table_target_probe.py``: 0.275
+against 0.249, real rows 0.282); on diamonds' price, whose spread grows with the price, the
 bins keep the target's shape and pairs better. A run takes the located draw only when it
 scores clearly better on the validation part
 (:meth:`genlab.gan.table.TableGanData._choose_target_draw`).
