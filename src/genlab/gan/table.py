@@ -122,9 +122,13 @@ TARGET_CALIBRATION_ROWS = 50_000
 #: the rows with binned targets, on average over :data:`CHOICE_DRAWS` disjoint sets of rows
 #: (:meth:`TableGanData._choose_target_draw`). One set's difference moved from 0.008 to
 #: 0.080 between sets on one gss_wages run (a binned draw's rare huge incomes).
+#: Each set holds as many rows as the train part, within [MIN_CHOICE_ROWS, CHOICE_ROWS]
+#: (12,000 on both bench tables; a table of a few hundred rows need not fit eight sets of
+#: trees on 12,000 rows each).
 LOCATED_DRAW = True
 LOCATED_MARGIN = 0.01
 CHOICE_ROWS = 12_000
+MIN_CHOICE_ROWS = 2_000
 CHOICE_DRAWS = 4
 
 
@@ -778,7 +782,8 @@ class TableGanData(GanAdapter):
     ) -> None:
         """A number target's draw, binned or located (see :data:`LOCATED_DRAW`), read over
         the generator's ``rows`` (and their ``noise``; :data:`CHOICE_DRAWS` disjoint sets of
-        :data:`CHOICE_ROWS`, each way's mean score): the bins' calibrated as before, the
+        the train part's size, within [:data:`MIN_CHOICE_ROWS`, :data:`CHOICE_ROWS`], each
+        way's mean score): the bins' calibrated as before, the
         located one not (a monotone map of its values undoes its additive residual: 0.273 ->
         0.266 on gss_wages in bench/table_target_probe.py, ``--calibrated both``, one head);
         the choice and both validation figures kept for the run's summary. Binned without
@@ -790,7 +795,8 @@ class TableGanData(GanAdapter):
         except ImportError:
             return
         numeric = self.codec.names_of()
-        n = min(CHOICE_ROWS, rows.shape[0])
+        size = max(MIN_CHOICE_ROWS, len(self._require_parts().train))
+        n = min(CHOICE_ROWS, size, rows.shape[0])
         binned = model.value_from.clone()  # (calibrated by the caller)
 
         def use(located: bool) -> None:
