@@ -763,13 +763,17 @@ class _Setup:
         save_gan(self.out_dir / runs.MODEL_FILE, generator, self.config, self.data, **extra)
 
     def finish(self, result: LoopResult, stop: EarlyStop, final_samples: int) -> GanRun:
-        """The best generator's test figures on fresh noise; the run folder's files."""
+        """The best generator's test figures on fresh noise; the run folder's files. Under
+        torchrun only the main process finishes the generator (its fits after training: a
+        table's calibration, target model and the draw's choice, each on that process's
+        rows), tests and saves it; the others return its chosen weights as they are (two
+        processes fitting at once on two cores took minutes)."""
         consistent = self.ctx.same_everywhere(flat_weights(self.watched))
         best = self._cpu_generator(self.watched.state_dict())
-        self.data.finish_generator(best, self.config.seed)
         run = GanRun(generator=best, data=self.data, config=self.config, history=result.history)
         if not self.ctx.is_main:
             return run
+        self.data.finish_generator(best, self.config.seed)
         seed = final_noise_seed(self.config.seed)
         final = generate(best, self.data, final_samples, seed=seed)
         best_epoch = stop.stopper.best_epoch or result.epochs_run
