@@ -783,10 +783,10 @@ class TableGanData(GanAdapter):
         """A number target's draw, binned or located (see :data:`LOCATED_DRAW`), read over
         the generator's ``rows`` (and their ``noise``; :data:`CHOICE_DRAWS` disjoint sets of
         the train part's size, within [:data:`MIN_CHOICE_ROWS`, :data:`CHOICE_ROWS`], each
-        way's mean score): the bins' calibrated as before, the
-        located one not (a monotone map of its values undoes its additive residual: 0.273 ->
-        0.266 on gss_wages in bench/table_target_probe.py, ``--calibrated both``, one head);
-        the choice and both validation figures kept for the run's summary. Binned without
+        way's mean score): the bins' calibrated as before, the located one not (a monotone
+        map of its values undoes its additive residual: 0.273 -> 0.266 on gss_wages in
+        bench/table_target_probe.py, ``--calibrated both``, one head); the choice and both
+        validation figures kept for the run's summary. Binned without
         scikit-learn (the table extra)."""
         try:
             from genlab.evaluation.table_figures import metric_frame, ml_score
