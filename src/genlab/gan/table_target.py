@@ -307,11 +307,15 @@ def fit_target_model(
     if validation.shape[0] > ROWS // 4:
         validation = validation[torch.randperm(validation.shape[0], generator=seeded)[: ROWS // 4]]
     held_y = model.labels(validation)
+    if NOISE > 0:  # noise on the model-space rows: their features read per batch
+        seen, held, read = real, validation, model.features
+    else:  # the features once (row by row: the same numbers as read per batch)
+        seen, held, read = model.features(real), model.features(validation), nn.Identity()
     runs = []
     for k, head in enumerate(model.heads()):
         epochs, _ = fit_with_stopping(
-            head, lambda rows, head=head: head(model.features(rows)), nn.CrossEntropyLoss(),
-            (real, model.labels(real)), (validation, held_y), seed=seed + k * MEMBER_SEED_STEP,
+            head, lambda rows, head=head: head(read(rows)), nn.CrossEntropyLoss(),
+            (seen, model.labels(real)), (held, held_y), seed=seed + k * MEMBER_SEED_STEP,
             generator=seeded, lr=LR, batch=BATCH, epochs=EPOCHS if held_y.numel() else 0,
             patience=PATIENCE, noise=NOISE,
         )  # fmt: skip
