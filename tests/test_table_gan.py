@@ -1160,3 +1160,50 @@ def test_a_category_of_rare_levels_is_named_in_a_warning() -> None:
     assert len(rare) == 1 and "maker (" in rare[0] and "colour" not in rare[0]
     share = float(rare[0].split("maker (")[1].split("%")[0]) / 100
     assert abs(share - 120 / n) < 0.08  # the train part's share of rare makers' rows
+
+
+def test_calibration_shares_are_the_train_and_validation_parts() -> None:
+    """The shares a run calibrates its levels and empty cells to are counted over the train
+    and validation parts together (not the test part); a validation cell of a level the
+    train part never had is left out of its column's count."""
+    from genlab.gan.table import make_table_gan_data, split_frame
+
+    n = 400
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "blue", "grey"], n, p=[0.5, 0.3, 0.2]),
+            "size": rng.normal(size=n),
+            "price": rng.normal(size=n),
+        }
+    )
+    parts = split_frame(frame, 0, "t")  # the same rows the run's split picks
+    position = {tuple(row): i for i, row in enumerate(frame.itertuples(index=False))}
+    val = [position[tuple(r)] for r in parts.validation.itertuples(index=False)]
+    test = [position[tuple(r)] for r in parts.test.itertuples(index=False)]
+    frame.loc[val[:40], "size"] = np.nan  # the validation part: many empty sizes
+    frame.loc[val[40:45], "colour"] = "green"  # a level the train part never had
+    frame.loc[test, "colour"] = "grey"  # the test part: not counted
+    frame.loc[test, "size"] = np.nan
+    frame.loc[[i for i in range(n) if i not in val and i not in test][:7], "size"] = np.nan
+    data = make_table_gan_data(data=frame)
+    parts = data._require_parts()
+    seen = pd.concat([parts.train, parts.validation])
+    shares = data._shares()
+    codec = data.codec
+    assert sorted(codec.modelled[column].name for _, _, column in codec.discrete) == [
+        "colour", "size"]  # fmt: skip
+    for (_, width, column), share in zip(codec.discrete, shares, strict=True):
+        spec = codec.modelled[column]
+        if spec.name == "colour":
+            counted = seen["colour"][seen["colour"] != "green"].value_counts()
+            wanted = [counted.get(level, 0) / counted.sum() for level in spec.levels]
+            assert share.tolist() == pytest.approx(wanted)
+            assert wanted != pytest.approx(
+                (parts.train["colour"].value_counts() / len(parts.train)).reindex(
+                    spec.levels).fillna(0).tolist())  # fmt: skip
+        else:  # size's present / empty flags
+            assert spec.name == "size" and width == 2
+            empty = float(seen["size"].isna().mean())
+            assert share.tolist() == pytest.approx([1 - empty, empty])
+            assert abs(empty - float(parts.train["size"].isna().mean())) > 0.05

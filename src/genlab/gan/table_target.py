@@ -335,8 +335,8 @@ def calibrate_target(
     draw, and their ``noise``), as the generator's calibration does its columns: a number's
     drawn values pass a monotone map from their quantiles to the normal's (the train part's
     model-space marginal); a category's logits get the bias that brings its levels' mean
-    probabilities to ``wanted`` (the train part's shares; multiplicative steps). Returns the
-    category's remaining total variation (0 for a number)."""
+    probabilities to ``wanted`` (the shares the generator was calibrated to; multiplicative
+    steps). Returns the category's remaining total variation (0 for a number)."""
     model.eval()
     if model.numeric:
         model.value_from.copy_(model.value_to)  # identity while the draws are read
