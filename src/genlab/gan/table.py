@@ -756,7 +756,7 @@ class TableGanData(GanAdapter):
         """Each one-hot span's level (or empty-cell) shares over the train and validation
         parts: every row a run learns or chooses from, a better estimate than the train
         part's alone (on gss_wages the train part has 38.15% empty incomes, the validation
-        part 39.09%, the table's other rows 39.1%). A validation cell of a level the train
+        part 39.09%, the bench's held-out 20% 39.10%). A validation cell of a level the train
         part never had (and no "other" level to hold it) is left out of its column's count."""
         held = self.codec.encode(self._val_codes)
         out = []
