@@ -1189,7 +1189,7 @@ def test_calibration_shares_are_the_train_and_validation_parts() -> None:
     data = make_table_gan_data(data=frame)
     parts = data._require_parts()
     seen = pd.concat([parts.train, parts.validation])
-    shares = data._shares()
+    shares = data._shares(data.codec.encode(data._val_codes))
     codec = data.codec
     assert sorted(codec.modelled[column].name for _, _, column in codec.discrete) == [
         "colour", "size"]  # fmt: skip

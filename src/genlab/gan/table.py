@@ -737,28 +737,26 @@ class TableGanData(GanAdapter):
         not looked at."""
         if not isinstance(generator, TableGenerator):
             return
-        shares = self._shares()
+        validation = self.codec.encode(
+            self._val_codes, torch.Generator().manual_seed(seed + CRITIC_SEED_OFFSET)
+        )
+        shares = self._shares(validation)
         train = self._train_model(torch.device("cpu"))
         if CALIBRATE:
             rows = min(CALIBRATION_ROWS, max(MIN_CALIBRATION_ROWS, 10 * train.shape[0]))
             calibrate(generator, shares, seed + CALIBRATION_SEED_OFFSET, rows)
-        if generator.critic is None and generator.target_model is None:
-            return
-        validation = self.codec.encode(
-            self._val_codes, torch.Generator().manual_seed(seed + CRITIC_SEED_OFFSET)
-        )
         if generator.critic is not None:
             fit_critic(generator, train, validation, shares, seed + CRITIC_SEED_OFFSET)
         if generator.target_model is not None:
             self._fit_target_model(generator, train, validation, shares, seed + TARGET_SEED_OFFSET)
 
-    def _shares(self) -> list[torch.Tensor]:
-        """Each one-hot span's level (or empty-cell) shares over the train and validation
-        parts: every row a run learns or chooses from, a better estimate than the train
-        part's alone (on gss_wages the train part has 38.15% empty incomes, the validation
-        part 39.09%, the bench's held-out 20% 39.10%). A validation cell of a level the train
-        part never had (and no "other" level to hold it) is left out of its column's count."""
-        held = self.codec.encode(self._val_codes)
+    def _shares(self, held: torch.Tensor) -> list[torch.Tensor]:
+        """Each one-hot span's level (or empty-cell) shares over the train part and ``held``
+        (the validation part in model space): every row a run learns or chooses from, a
+        better estimate than the train part's alone (on gss_wages the train part has 38.15%
+        empty incomes, the validation part 39.09%, the bench's held-out 20% 39.10%). A
+        validation cell of a level the train part never had (and no "other" level to hold
+        it) is left out of its column's count."""
         out = []
         for (start, width, column), (_, offsets, _, _) in zip(
             self.codec.discrete, self._levels, strict=True

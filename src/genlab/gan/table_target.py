@@ -173,7 +173,10 @@ class TargetModel(nn.Module):
     def logits(self, rows: torch.Tensor) -> torch.Tensor:
         """(B, outputs): the log of the heads' mean probabilities of each bin or level of
         model-space ``rows`` (before the level bias)."""
-        features = self.features(rows)
+        return self.logits_of(self.features(rows))
+
+    def logits_of(self, features: torch.Tensor) -> torch.Tensor:
+        """:meth:`logits` from the rows' :meth:`features`."""
         if not len(self.more_heads):
             return self.head(features)
         each = torch.stack([torch.log_softmax(head(features), dim=1) for head in self.heads()])
@@ -323,7 +326,7 @@ def fit_target_model(
     if not all(runs):
         return {"target_epochs": 0.0, "target_loss": float("inf")}
     model.locate_from(real)
-    loss = nn.functional.cross_entropy(model.logits(validation), held_y)
+    loss = nn.functional.cross_entropy(model.logits_of(read(held)), held_y)
     return {"target_epochs": sum(runs) / len(runs), "target_loss": float(loss)}
 
 
