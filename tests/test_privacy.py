@@ -320,9 +320,10 @@ def test_evaluating_a_csv_run_checks_the_data(tmp_path: Path) -> None:
 
 
 def test_big_test_parts_probe_with_a_bounded_subsample(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A test half larger than MAX_QUERY probes the train rows with a seeded subsample of
-    MAX_QUERY rows (a million-row table stays affordable); a smaller one is used whole, so
-    its figures do not change with the cap."""
+    """A test part larger than 2 x MAX_QUERY probes the train rows with a seeded subsample
+    of that many rows, and at most MAX_QUERY synthetic rows are scored (a million-row table
+    stays affordable); a smaller one is used whole, so its figures do not change with the
+    cap."""
     import genlab.evaluation.privacy as privacy
 
     train, test, fresh = _normal(500, 0), _normal(400, 1), _normal(300, 2)
@@ -337,9 +338,60 @@ def test_big_test_parts_probe_with_a_bounded_subsample(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(privacy, "nearest_distance", spy)
     monkeypatch.setattr(privacy, "MAX_QUERY", 1000)
-    assert privacy_figures(fresh, train, test, NUMERIC) == whole  # halves of 200: whole
+    assert privacy_figures(fresh, train, test, NUMERIC) == whole
+    assert probes == [300, 400]  # the synthetic rows, then every test row
     monkeypatch.setattr(privacy, "MAX_QUERY", 50)
     probes.clear()
     capped = privacy_figures(fresh, train, test, NUMERIC)
-    assert probes == [50, 50, 50]  # the synthetic rows, then each half as a probe
+    assert probes == [50, 100]
     assert capped["privacy"] > 0.8 and capped["copies"] == 0.0
+
+
+def test_privacy_is_the_mean_over_halvings_of_the_test_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """p and p_real are the means over HALVINGS seeded halvings of the test part, each
+    computed both ways round (A the holdout and B the probe, then B and A), exactly as a
+    brute force over every half gives, also where a row's nearest test rows kept for the
+    lookups hold none of the half it needs (then computed in full); a halving of one draw
+    only differs."""
+    import genlab.evaluation.privacy as privacy
+
+    nan = float("nan")
+    categorical = torch.tensor([False, False, True])
+
+    def table(n: int, seed: int) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(seed)
+        rows = torch.randn(n, 3, generator=generator, dtype=torch.float64)
+        rows[:, 2] = torch.randint(0, 3, (n,), generator=generator).double()
+        rows[torch.rand(n, generator=generator) < 0.1, 0] = nan  # empty cells
+        return rows
+
+    train, test = table(400, 1), table(201, 2)
+    synthetic = torch.cat([table(150, 3), train[:150]])  # half are copies
+    bounds = privacy.column_bounds(train)
+
+    def nearest(query: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        return nearest_distance(query, reference, categorical, bounds)
+
+    to_train, probe_to_train = nearest(synthetic, train), nearest(test, train)
+    ps, p_reals = [], []
+    halves = privacy.halvings(len(test), 0)
+    assert halves.shape == (privacy.HALVINGS, 201) and bool((halves.sum(1) == 100).all())
+    assert len({tuple(h.tolist()) for h in halves}) == privacy.HALVINGS
+    for in_a in halves:
+        a, b = test[in_a], test[~in_a]
+        ps.append(0.5 * float((to_train < nearest(synthetic, a)).double().mean()
+                              + (to_train < nearest(synthetic, b)).double().mean()))  # fmt: skip
+        b_vs_a = (probe_to_train[~in_a] < nearest(b, a)).double().mean()
+        a_vs_b = (probe_to_train[in_a] < nearest(a, b)).double().mean()
+        p_reals.append(0.5 * float(b_vs_a + a_vs_b))
+    p, p_real = sum(ps) / len(ps), sum(p_reals) / len(p_reals)
+    figures = privacy_figures(synthetic, train, test, categorical)
+    assert figures["p"] == pytest.approx(p, abs=1e-12)
+    assert figures["p_real"] == pytest.approx(p_real, abs=1e-12)
+    assert figures["privacy"] == pytest.approx((1 - p) / (1 - p_real), abs=1e-12)
+    assert figures["copies"] == 0.5
+    assert min(ps) < p < max(ps) and min(p_reals) < p_real < max(p_reals)
+    monkeypatch.setattr(privacy, "NEIGHBOURS", 1)  # most nearest rows in the wrong half
+    assert privacy_figures(synthetic, train, test, categorical) == figures
