@@ -398,8 +398,9 @@ def test_a_number_targets_draw_is_chosen_on_the_validation_part(
     one only when the trees fitted on its rows score on the validation part at least
     LOCATED_MARGIN above the trees fitted on the bins' rows; the summary says which, with
     both figures; the model file reloads with that draw, sampling the same rows. With the
-    margin forced either way, the choice follows; a located run's exports draw as it does,
-    and its model file holds no row's weight (the bins' means, the residuals' quantiles)."""
+    margin forced the other way, the choice follows; the located run's exports draw as it
+    does, and its model file holds no row's weight (the bins' means, the residuals'
+    quantiles)."""
     import genlab.gan.table as table
     from genlab.evaluation import table_figures
 
@@ -413,16 +414,19 @@ def test_a_number_targets_draw_is_chosen_on_the_validation_part(
         return scored[-1][1]
 
     monkeypatch.setattr(table_figures, "ml_score", recording)
-    for forced, expect in ((None, None), (-1.0, "located"), (1.0, "bins")):
-        if forced is not None:
-            monkeypatch.setattr(table, "LOCATED_MARGIN", forced)
+    chosen: list[str | None] = []
+    for forced in (False, True):
+        expect: str | None = None
+        if forced:  # the margin forced against the first run's choice: the choice follows
+            expect = "bins" if chosen[0] == "located" else "located"
+            monkeypatch.setattr(table, "LOCATED_MARGIN", 1.0 if expect == "bins" else -1.0)
         out = tmp_path / f"run{forced}"
         run = genlab.gan.train("csv", data=frame, target="weight", out=out, quiet=True,
                                plots=False, final_samples=500, **TINY)  # fmt: skip
         figures = run.summary["metrics"]
         bins, located = (figures[f"target_draw_validation_{d}"] for d in ("bins", "located"))
         assert -1 < bins < 1 and -1 < located < 1 and bins != located
-        if expect is None:
+        if not forced:
             expect = "located" if located >= bins + margin else "bins"
             # each way's figure: the mean over CHOICE_DRAWS disjoint sets of generated rows
             draws = table.CHOICE_DRAWS
@@ -434,12 +438,13 @@ def test_a_number_targets_draw_is_chosen_on_the_validation_part(
             assert bins == pytest.approx(sum(each[:draws]) / draws)
             assert located == pytest.approx(sum(each[draws:]) / draws)
         assert figures["target_draw"] == expect
+        chosen.append(expect)
         assert run.generator.target_model.locate is (expect == "located")
         again = genlab.gan.load(out)
         assert again.generator.target_model.locate is (expect == "located")
         assert genlab.gan.evaluate(again, n=200, data=frame)["target_draw"] == expect
         pd.testing.assert_frame_equal(again.sample(50, seed=4), run.sample(50, seed=4))
-        if forced is not None and expect == "located":
+        if expect == "located":
             _exports_give_what_sampling_gives(out, tmp_path)
             assert _share_stored(frame["weight"], _stored(out / "model.pt")[0]) < 0.2
 

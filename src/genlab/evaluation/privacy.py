@@ -14,8 +14,8 @@ comparison with *fresh* real rows (the test part, which training never saw):
   to the training rows than fresh real rows are; a generator that copies its training rows
   scores about 0.
 * ``copies``: the share of synthetic rows equal to some training row in every column;
-  ``copies_real`` the same share for B's rows (tables of few categories repeat rows, so a
-  real row can equal a training row too).
+  ``copies_real`` the same share for the test rows (tables of few categories repeat rows,
+  so a real row can equal a training row too).
 
 Each row's distance to the nearest training row, and its :data:`NEIGHBOURS` nearest test
 rows, are found once; a halving then only looks up the nearest of them in the half wanted
