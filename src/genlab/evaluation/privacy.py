@@ -251,12 +251,13 @@ def privacy_figures(
     probes = torch.arange(n)
     if n > 2 * MAX_QUERY:
         probes = torch.randperm(n, generator=generator)[: 2 * MAX_QUERY]
+    probe_rows = test[probes]
     bounds = column_bounds(train)
     to_train = nearest_distance(synthetic, train, categorical, bounds)
-    probe_to_train = nearest_distance(test[probes], train, categorical, bounds)
+    probe_to_train = nearest_distance(probe_rows, train, categorical, bounds)
     near = nearest_rows(synthetic, test, categorical, bounds, NEIGHBOURS)
     # a probe's own row is among its nearest test rows, and always in its own half
-    probe_near = nearest_rows(test[probes], test, categorical, bounds, NEIGHBOURS + 1)
+    probe_near = nearest_rows(probe_rows, test, categorical, bounds, NEIGHBOURS + 1)
     no_flip = torch.zeros(synthetic.shape[0], dtype=torch.bool)
     ps, p_reals = [], []
     for in_a in halvings(n, seed):
@@ -271,7 +272,7 @@ def privacy_figures(
         )  # fmt: skip
         # each probe against the other half: B's rows against A, A's against B
         side = in_a[probes]
-        other = _nearest_of_half(probe_near, test[probes], test, in_a, side, categorical, bounds)
+        other = _nearest_of_half(probe_near, probe_rows, test, in_a, side, categorical, bounds)
         nearer = (probe_to_train < other).double()
         p_reals.append(0.5 * (float(nearer[~side].mean()) + float(nearer[side].mean())))
     p, p_real = sum(ps) / len(ps), sum(p_reals) / len(p_reals)
@@ -279,7 +280,7 @@ def privacy_figures(
     return {
         "privacy": privacy,
         "copies": copy_share(synthetic, train),
-        "copies_real": copy_share(test[probes], train),
+        "copies_real": copy_share(probe_rows, train),
         "p": p,
         "p_real": p_real,
     }
